@@ -1,0 +1,168 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+/** The only module that knows environment variable names. `loadConfig` is pure: env in, Config out. */
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess(emptyToUndefined, schema.default(fallback as never));
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const cron = z.string().refine(
+  (expression) => {
+    try {
+      CronExpressionParser.parse(expression);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a cron expression such as "*/15 * * * *"' },
+);
+
+const sources = z
+  .string()
+  .transform((list) =>
+    list
+      .split(',')
+      .map((source) => source.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^(hf-daily|arxiv:[A-Za-z-]+(\.[A-Za-z-]+)?(\+[A-Za-z-]+(\.[A-Za-z-]+)?)*)$/, {
+        error: 'each source must be hf-daily or arxiv:<cat>[+<cat>…]',
+      }),
+    ),
+  );
+
+const envSchema = z.object({
+  NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
+  PORT: withDefault(int(0, 65535), 3000),
+  HOST: withDefault(z.string(), '127.0.0.1'),
+  PUBLIC_URL: withDefault(httpUrl, 'http://localhost:3000'),
+  TRUST_PROXY: withDefault(z.enum(['true', 'false']), 'false'),
+  DATABASE_URL: withDefault(z.string(), 'file:data/paperboy.db'),
+  REDIS_URL: withDefault(
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    'redis://127.0.0.1:6379',
+  ),
+  QUEUE_PREFIX: withDefault(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only'),
+    'paperboy',
+  ),
+  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  OUTBOX_DIR: withDefault(z.string(), 'data/outbox'),
+  MAIL_FROM: withDefault(
+    z
+      .string()
+      .regex(
+        /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/,
+        'must be "Name <address>" or an address',
+      ),
+    'paperboy <digest@localhost>',
+  ),
+  SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
+  ADMIN_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  INGEST_CRON: withDefault(cron, '5 * * * *'),
+  INGEST_SOURCES: withDefault(sources, 'hf-daily'),
+  HF_API_URL: withDefault(httpUrl, 'https://huggingface.co/api'),
+  ARXIV_API_URL: withDefault(httpUrl, 'https://export.arxiv.org/api'),
+  DIGEST_TICK_CRON: withDefault(cron, '*/15 * * * *'),
+  SEND_CONCURRENCY: withDefault(int(1, 1000), 10),
+  SEND_RATE_PER_SECOND: withDefault(int(0, 100000), 0),
+  RATE_LIMIT_PER_MINUTE: withDefault(int(1, 1_000_000), 20),
+  DKIM_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name')),
+  DKIM_SELECTOR: optional(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label')),
+  DKIM_PRIVATE_KEY_FILE: optional(z.string()),
+  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseDatabasePath(url: string): string {
+  if (url === ':memory:' || url === 'file::memory:') return ':memory:';
+  return url.startsWith('file:') ? url.slice('file:'.length) : url;
+}
+
+function toConfig(env: z.infer<typeof envSchema>) {
+  return {
+    env: env.NODE_ENV,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      publicUrl: env.PUBLIC_URL,
+      trustProxy: env.TRUST_PROXY === 'true',
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    },
+    databasePath: parseDatabasePath(env.DATABASE_URL),
+    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      outboxDir: env.OUTBOX_DIR,
+      from: env.MAIL_FROM,
+      dkim:
+        env.DKIM_DOMAIN && env.DKIM_SELECTOR && env.DKIM_PRIVATE_KEY_FILE
+          ? {
+              domain: env.DKIM_DOMAIN,
+              selector: env.DKIM_SELECTOR,
+              privateKeyFile: env.DKIM_PRIVATE_KEY_FILE,
+            }
+          : undefined,
+    },
+    secretKey: env.SECRET_KEY,
+    adminToken: env.ADMIN_TOKEN,
+    ingest: {
+      cron: env.INGEST_CRON,
+      sources: env.INGEST_SOURCES,
+      hfApiUrl: env.HF_API_URL,
+      arxivApiUrl: env.ARXIV_API_URL,
+    },
+    digests: {
+      tickCron: env.DIGEST_TICK_CRON,
+      sendConcurrency: env.SEND_CONCURRENCY,
+      sendRatePerSecond: env.SEND_RATE_PER_SECOND,
+    },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+type DraftConfig = ReturnType<typeof toConfig>;
+/** The validated configuration; `secretKey` is always present once the composition root has resolved it. */
+export type Config = Readonly<Omit<DraftConfig, 'secretKey'> & { secretKey: string }>;
+export type UnresolvedConfig = Readonly<DraftConfig>;
+
+export function loadConfig(env: Record<string, string | undefined>): UnresolvedConfig {
+  const result = envSchema.safeParse(env);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (result.success) {
+    const { DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE, NODE_ENV, SECRET_KEY } = result.data;
+    const dkimSet = [DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE].filter(Boolean).length;
+    if (dkimSet !== 0 && dkimSet !== 3) {
+      problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE: set all three or none');
+    }
+    if (NODE_ENV === 'production' && !SECRET_KEY) {
+      problems.push('SECRET_KEY: required when NODE_ENV=production');
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return Object.freeze(toConfig(result.data));
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+
+export const templatesDir = join(dirname(fileURLToPath(import.meta.url)), '../../templates/email');
+
+export const emailTemplateNames = ['confirmation', 'manage'] as const;
+export type EmailTemplateName = (typeof emailTemplateNames)[number];
+
+export interface CompiledTemplate {
+  html: Handlebars.TemplateDelegate;
+  text: Handlebars.TemplateDelegate;
+}
+export type EmailTemplates = Record<EmailTemplateName, CompiledTemplate>;
+
+/** MJML → HTML once per template at start; per recipient only the (escaping) Handlebars fill runs. */
+export async function compileTemplate(name: string): Promise<CompiledTemplate> {
+  const mjmlPath = join(templatesDir, `${name}.mjml`);
+  const result = await mjml2html(readFileSync(mjmlPath, 'utf8'), {
+    filePath: mjmlPath,
+    validationLevel: 'strict',
+    fonts: {},
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`${name}.mjml: ${result.errors.map((error) => error.formattedMessage).join('; ')}`);
+  }
+  const text = readFileSync(join(templatesDir, `${name}.txt`), 'utf8');
+  return {
+    html: Handlebars.compile(result.html, { strict: true }),
+    text: Handlebars.compile(text, { strict: true, noEscape: true }),
+  };
+}
+
+export async function compileEmailTemplates(): Promise<EmailTemplates> {
+  const compiled = await Promise.all(emailTemplateNames.map(compileTemplate));
+  return Object.fromEntries(emailTemplateNames.map((name, i) => [name, compiled[i]])) as EmailTemplates;
+}

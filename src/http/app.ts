@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { Ctx } from '../context.js';
+import { AppError } from '../errors.js';
+import { apiErrorHandler, statusFor, toAppError } from './errors.js';
+import { publicWriteLimit } from './middleware.js';
+import { messagePage } from './pages/layout.js';
+import { meApi } from './routes/api-me.js';
+import { subscriptionsApi } from './routes/api-subscriptions.js';
+import { health } from './routes/health.js';
+import { pages } from './routes/pages.js';
+
+const publicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
+
+export interface AppDeps {
+  ctx: Ctx;
+  redis: Redis;
+}
+
+/** Builds the express app; never listens (the composition root does), so tests mount it on port 0. */
+export function createApp({ ctx, redis }: AppDeps): Express {
+  const { http } = ctx.config;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', http.trustProxy);
+  // HSTS and upgrade-insecure-requests only when served over https: on a plain-http LAN
+  // install they would make browsers post forms to an https port that does not exist.
+  const isHttps = http.publicUrl.startsWith('https:');
+  app.use(
+    helmet({
+      strictTransportSecurity: isHttps,
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: isHttps ? [] : null } },
+    }),
+  );
+  app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
+
+  const limit = publicWriteLimit(redis, ctx.config.redis.prefix, http.rateLimitPerMinute);
+  app.use(health(ctx.db, redis));
+  app.use(subscriptionsApi(ctx, limit));
+  app.use(meApi(ctx));
+  app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
+  app.use('/api', apiErrorHandler(ctx.log));
+
+  app.use(pages(ctx, limit));
+  app.use((_req, res) => {
+    res
+      .status(404)
+      .send(messagePage({ title: 'Page not found', message: 'There is nothing at this address.' }));
+  });
+  app.use(pageErrorHandler(ctx));
+  return app;
+}
+
+function pageErrorHandler(ctx: Ctx): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const appError = toAppError(error);
+    if (!appError) {
+      const requestId = randomUUID();
+      ctx.log.error({ err: error, requestId, method: req.method, path: req.path }, 'unexpected error');
+      res.status(500).send(
+        messagePage({
+          title: 'Something went wrong',
+          message: `Please try again later. (Reference ${requestId})`,
+        }),
+      );
+      return;
+    }
+    const title = appError.code === 'not_found' ? 'This link is not valid' : 'That did not work';
+    res.status(statusFor(appError.code)).send(messagePage({ title, message: appError.message }));
+  };
+}

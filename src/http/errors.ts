@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler } from 'express';
+import { AppError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** The one map from error code to HTTP status; exhaustive, so a new code cannot be forgotten. */
+export function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'invalid_json':
+    case 'invalid_body':
+    case 'invalid_email':
+    case 'invalid_topics':
+    case 'invalid_frequency':
+    case 'invalid_weekly_day':
+    case 'invalid_timezone':
+    case 'invalid_send_hour':
+    case 'invalid_max_papers':
+      return 400;
+    case 'unauthorized':
+      return 401;
+    case 'not_found':
+      return 404;
+    case 'payload_too_large':
+      return 413;
+    case 'unsupported_media_type':
+      return 415;
+    case 'rate_limited':
+      return 429;
+    case 'internal':
+      return 500;
+  }
+}
+
+/** body-parser reports its failures as `type`d errors; give them codes from our own set. */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return new AppError('invalid_json', 'The request body is not valid JSON', { cause: error });
+    case 'entity.too.large':
+      return new AppError('payload_too_large', 'The request body is larger than 64 KB', { cause: error });
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new AppError('unsupported_media_type', 'Unsupported body encoding or charset', { cause: error });
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'parameters.too.many':
+      return new AppError('invalid_body', 'The request body could not be read', { cause: error });
+    default:
+      return undefined;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown; requestId?: string };
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+}
+
+/** JSON errors for the API. Anything unexpected is logged in full and answered with a request id only. */
+export function apiErrorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const appError = toAppError(error);
+    if (appError) {
+      res.status(statusFor(appError.code)).json(errorBody(appError));
+      return;
+    }
+    const requestId = randomUUID();
+    log.error({ err: error, requestId, method: req.method, path: req.path }, 'unexpected error');
+    res.status(500).json({
+      error: { code: 'internal', message: 'Something went wrong on our side', requestId },
+    } satisfies ErrorBody);
+  };
+}

@@ -1,0 +1,42 @@
+import express, { type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Redis } from 'ioredis';
+import { type RedisReply, RedisStore } from 'rate-limit-redis';
+import { AppError } from '../errors.js';
+
+export const bodyLimit = '64kb';
+
+/** API writes take JSON only: anything else is 415 before a byte of it is parsed. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is('application/json')) {
+    next(new AppError('unsupported_media_type', 'Send the body as application/json'));
+    return;
+  }
+  next();
+};
+
+export const jsonBody = express.json({ limit: bodyLimit, strict: true });
+export const formBody = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 50 });
+
+/** Per-IP limit on public writes, counted in Redis so every `serve` process shares it. */
+export function publicWriteLimit(redis: Redis, prefix: string, perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    store: new RedisStore({
+      prefix: `${prefix}:ratelimit:`,
+      sendCommand: (command: string, ...args: string[]) =>
+        redis.call(command, ...args) as Promise<RedisReply>,
+    }),
+    handler: (_req, _res, next) =>
+      next(new AppError('rate_limited', 'Too many requests; try again in a minute')),
+  });
+}
+
+/** `Authorization: Bearer <token>` → the token, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,18 @@
+import type { Frequency } from '../../db/schema.js';
+import { html } from '../html.js';
+
+export const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+export const topicsField = (topics: readonly string[]) => html`
+<label for="topics">Topics <span class="hint">one per line, up to 20; leave empty for the most upvoted papers</span></label>
+<textarea id="topics" name="topics" rows="5" maxlength="4200" spellcheck="false"
+  placeholder="diffusion models&#10;cat:cs.LG quantization -survey">${topics.join('\n')}</textarea>`;
+
+export const frequencyField = (frequency: Frequency) => html`
+<fieldset class="inline"><legend>How often</legend>
+<label><input type="radio" name="frequency" value="daily" ${frequency === 'daily' ? 'checked' : ''}> Daily</label>
+<label><input type="radio" name="frequency" value="weekly" ${frequency === 'weekly' ? 'checked' : ''}> Weekly</label>
+</fieldset>`;
+
+export const errorBox = (message: string | undefined) =>
+  message ? html`<p class="error" role="alert">${message}</p>` : '';

@@ -1,0 +1,180 @@
+import express, { type Request, type RequestHandler, Router } from 'express';
+import type { Ctx } from '../../context.js';
+import { ValidationError } from '../../errors.js';
+import { confirmSubscription } from '../../subscribers/confirm.js';
+import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
+import { exportSubscriber } from '../../subscribers/export-subscriber.js';
+import { PreferencesPatch, parseInput, SubscribeInput } from '../../subscribers/preferences.js';
+import { resubscribe } from '../../subscribers/resubscribe.js';
+import { subscriberForToken, toSubscriberView } from '../../subscribers/store.js';
+import { subscribe } from '../../subscribers/subscribe.js';
+import { unsubscribe } from '../../subscribers/unsubscribe.js';
+import { updatePreferences } from '../../subscribers/update-preferences.js';
+import { bodyLimit, formBody } from '../middleware.js';
+import { confirmedPage, confirmPage } from '../pages/confirm.js';
+import { homePage } from '../pages/home.js';
+import { messagePage } from '../pages/layout.js';
+import { managePage } from '../pages/manage.js';
+import { unsubscribedPage, unsubscribePage } from '../pages/unsubscribe.js';
+
+type Form = Record<string, unknown>;
+const tokenOf = (req: Request) => String(req.params.token ?? '');
+const text = (form: Form, key: string) => (typeof form[key] === 'string' ? (form[key] as string) : undefined);
+/** Form values are strings: numbers become numbers only when they look like one, so bad ones still fail. */
+const number = (form: Form, key: string) => {
+  const value = text(form, key);
+  return value !== undefined && /^\d{1,3}$/.test(value) ? Number(value) : value;
+};
+/** One topic per line; blank lines are dropped. Other control characters stay and fail validation. */
+const topicLines = (value: string | undefined) =>
+  value === undefined
+    ? undefined
+    : value
+        .split(/\r\n|\n|\r/)
+        .map((line) => line.trim())
+        .filter(Boolean);
+
+function subscribeFields(form: Form) {
+  return {
+    email: (text(form, 'email') ?? '').replace(/^ +| +$/g, ''),
+    topics: topicLines(text(form, 'topics')),
+    frequency: text(form, 'frequency'),
+    timezone: text(form, 'timezone') || undefined,
+  };
+}
+
+function preferenceFields(form: Form) {
+  const fields = {
+    topics: topicLines(text(form, 'topics') ?? ''),
+    frequency: text(form, 'frequency'),
+    weeklyDay: number(form, 'weeklyDay'),
+    timezone: text(form, 'timezone'),
+    sendHour: number(form, 'sendHour'),
+    maxPapers: number(form, 'maxPapers'),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+// RFC 8058 allows the one-click body as urlencoded or multipart; both are small.
+const oneClickBody = express.text({ type: ['multipart/form-data', 'text/plain'], limit: bodyLimit });
+
+/** Server-rendered pages; every form works without JavaScript. */
+export function pages(ctx: Ctx, limit: RequestHandler): Router {
+  const router = Router();
+  const base = ctx.config.http.publicUrl;
+  const manageUrl = (subscriber: { id: number; tokenSalt: string }) =>
+    `${base}/manage/${ctx.tokens.sign('manage', subscriber, ctx.clock())}`;
+
+  router.get('/', (_req, res) => {
+    res.send(homePage());
+  });
+
+  router.post('/subscribe', limit, formBody, async (req, res) => {
+    const fields = subscribeFields(req.body ?? {});
+    try {
+      const input = parseInput(SubscribeInput, fields);
+      await subscribe({ ctx, input: { ...input, source: 'form' } });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      res.status(400).send(
+        homePage({
+          error: error.message,
+          form: {
+            ...fields,
+            topics: fields.topics ?? [],
+            frequency: fields.frequency === 'weekly' ? 'weekly' : 'daily',
+          },
+        }),
+      );
+      return;
+    }
+    res.status(202).send(
+      messagePage({
+        title: 'Check your inbox',
+        message:
+          'We sent a confirmation link to the address you entered. Open it to start your digest. Nothing arrives? Look in the spam folder.',
+      }),
+    );
+  });
+
+  // GET never changes anything: mail scanners prefetch links. The button POSTs.
+  router.get('/confirm/:token', (req, res) => {
+    const subscriber = subscriberForToken(ctx, tokenOf(req), 'confirm');
+    res.send(confirmPage({ token: tokenOf(req), email: subscriber.email }));
+  });
+
+  router.post('/confirm/:token', limit, (req, res) => {
+    const { subscriber, isNewlyConfirmed } = confirmSubscription({ ctx, input: { token: tokenOf(req) } });
+    res.send(confirmedPage({ manageUrl: manageUrl(subscriber), isNewlyConfirmed }));
+  });
+
+  router.get('/manage/:token', (req, res) => {
+    const subscriber = subscriberForToken(ctx, tokenOf(req), 'manage');
+    res.send(managePage({ token: tokenOf(req), view: toSubscriberView(ctx.db, subscriber) }));
+  });
+
+  router.get('/manage/:token/export', (req, res) => {
+    const subscriber = subscriberForToken(ctx, tokenOf(req), 'manage');
+    res
+      .attachment('paperboy-export.json')
+      .json(exportSubscriber({ ctx, input: { subscriberId: subscriber.id } }));
+  });
+
+  router.post('/manage/:token', limit, formBody, (req, res) => {
+    const token = tokenOf(req);
+    const subscriber = subscriberForToken(ctx, token, 'manage');
+    const form: Form = req.body ?? {};
+    const subscriberId = subscriber.id;
+    const show = (notice?: string, error?: string, status = 200) => {
+      const view = toSubscriberView(ctx.db, subscriberForToken(ctx, token, 'manage'));
+      res.status(status).send(managePage({ token, view, notice, error }));
+    };
+    switch (text(form, 'action')) {
+      case 'unsubscribe':
+        unsubscribe({ ctx, input: { subscriberId, source: 'manage' } });
+        return show('You are unsubscribed. No more digests will be sent.');
+      case 'resubscribe':
+        resubscribe({ ctx, input: { subscriberId } });
+        return show('Welcome back: your digest is on again.');
+      case 'delete':
+        if (text(form, 'confirmDelete') !== 'yes')
+          return show(undefined, 'Tick the box to confirm the deletion.', 400);
+        deleteSubscriber({ ctx, input: { subscriberId } });
+        return res.send(
+          messagePage({
+            title: 'Your data is deleted',
+            message:
+              'Your subscription, topics and history are gone, and every link in old emails is now dead.',
+          }),
+        );
+      default:
+        try {
+          const patch = parseInput(PreferencesPatch, preferenceFields(form));
+          updatePreferences({ ctx, input: { subscriberId, patch, source: 'manage' } });
+          return show('Saved.');
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          return show(undefined, error.message, 400);
+        }
+    }
+  });
+
+  router.get('/unsubscribe/:token', (req, res) => {
+    const subscriber = subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
+    res.send(unsubscribePage({ token: tokenOf(req), email: subscriber.email }));
+  });
+
+  // Also the RFC 8058 one-click target: not rate limited (mailbox providers post from few IPs),
+  // always 200 with a page, never a redirect, and idempotent.
+  router.post('/unsubscribe/:token', formBody, oneClickBody, (req, res) => {
+    const subscriber = subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
+    const body: unknown = req.body;
+    const isOneClick =
+      (typeof body === 'object' && body !== null && (body as Form)['List-Unsubscribe'] === 'One-Click') ||
+      (typeof body === 'string' && /List-Unsubscribe[\s\S]*One-Click/.test(body));
+    unsubscribe({ ctx, input: { subscriberId: subscriber.id, source: isOneClick ? 'one-click' : 'link' } });
+    res.send(unsubscribedPage({ email: subscriber.email, manageUrl: manageUrl(subscriber) }));
+  });
+
+  return router;
+}

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { migrateDatabase, openDatabase } from '../db/client.js';
+import { createLogger } from '../log.js';
+import { RedisUnavailableError } from '../queue/connection.js';
+import { startRuntime } from './runtime.js';
+import { resolveSecretKey } from './secret.js';
+
+const usage = `Usage: paperboy <command>
+
+Commands:
+  start     HTTP server, workers and schedulers in one process (default)
+  serve     HTTP server only
+  worker    workers and schedulers only
+  migrate   apply database migrations and exit`;
+
+const roles = {
+  start: { http: true, workers: true },
+  serve: { http: true, workers: false },
+  worker: { http: false, workers: true },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0] ?? 'start';
+  if (values.help || command === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  const config = resolveSecretKey(loadConfig(process.env));
+  const log = createLogger(config.logLevel);
+
+  if (command === 'migrate') {
+    const db = openDatabase(config.databasePath);
+    migrateDatabase(db);
+    db.$client.close();
+    log.info({ database: config.databasePath }, 'migrations applied');
+    return 0;
+  }
+  if (!(command in roles)) {
+    console.error(`paperboy: unknown command "${command}"\n\n${usage}`);
+    return 2;
+  }
+  const role = roles[command as keyof typeof roles];
+  const runtime = await startRuntime(config, { ...role, log });
+  log.info(
+    {
+      url: runtime.url,
+      publicUrl: config.http.publicUrl,
+      workers: role.workers,
+      mail: config.mail.smtpUrl ? 'smtp' : `outbox (${config.mail.outboxDir})`,
+    },
+    `paperboy ${command} is running${runtime.url ? ` at ${runtime.url}` : ''}`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down: finishing jobs in hand');
+      runtime.close().then(resolve, (error) => {
+        log.error({ err: error }, 'error while shutting down');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // Known start-up failures get one clear line; anything else keeps its stack for the bug report.
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError) {
+    console.error(`paperboy: ${error.message}`);
+  } else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    console.error(`paperboy: ${error.message}\n\n${usage}`);
+  } else {
+    console.error('paperboy: failed:', error);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,97 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Ctx, MailCtx } from '../context.js';
+import { type Db, migrateDatabase, openDatabase } from '../db/client.js';
+import { createMailer, type Mailer } from '../email/mailer.js';
+import { compileEmailTemplates } from '../email/templates.js';
+import { createApp } from '../http/app.js';
+import { createLogger, type Logger } from '../log.js';
+import { checkRedis, createRedis } from '../queue/connection.js';
+import { createProducer } from '../queue/producer.js';
+import { createEmailThrottle } from '../queue/throttle.js';
+import { startWorkers } from '../queue/workers.js';
+import { sendLifecycleEmail } from '../subscribers/send-lifecycle-email.js';
+import { createTokens } from '../subscribers/tokens.js';
+
+export interface RuntimeOptions {
+  http: boolean;
+  workers: boolean;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface Runtime {
+  ctx: Ctx;
+  db: Db;
+  /** The listening address when `http` is on, e.g. `http://127.0.0.1:3000`. */
+  url?: string;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/** The composition root shared by every command and by the tests: config → db → deps → start. */
+export async function startRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? createLogger(config.logLevel);
+  await checkRedis(config.redis.url);
+
+  const db = openDatabase(config.databasePath);
+  migrateDatabase(db);
+  const redis = createRedis(config.redis.url);
+  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  const producer = createProducer(redis, config.redis.prefix);
+  const ctx: Ctx = {
+    config,
+    db,
+    clock: options.clock ?? systemClock,
+    log,
+    tokens: createTokens(config.secretKey),
+    enqueue: producer.enqueue,
+    claimEmailSlot: createEmailThrottle(redis, { prefix: config.redis.prefix, secretKey: config.secretKey }),
+  };
+
+  let mailer: Mailer | undefined;
+  let workers: Worker[] = [];
+  if (options.workers) {
+    mailer = createMailer(config.mail);
+    const mailCtx: MailCtx = { ...ctx, mailer, templates: await compileEmailTemplates() };
+    workers = startWorkers({
+      connection: redis,
+      prefix: config.redis.prefix,
+      log,
+      concurrency: { mail: config.digests.sendConcurrency },
+      handlers: { 'lifecycle-email': (input) => sendLifecycleEmail({ ctx: mailCtx, input }) },
+    });
+  }
+
+  let server: Server | undefined;
+  if (options.http) {
+    const app = createApp({ ctx, redis });
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.http.port, config.http.host, (error?: Error) =>
+        error ? reject(error) : resolve(listening),
+      );
+    });
+  }
+  const address = server?.address() as AddressInfo | undefined;
+  const url =
+    address &&
+    `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    // Stop taking requests, let workers finish the jobs in hand, then release connections.
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await Promise.all(workers.map((worker) => worker.close()));
+      await producer.close();
+      mailer?.close();
+      await redis.quit().catch(() => redis.disconnect());
+      db.$client.close();
+    })();
+    return closing;
+  };
+  return { ctx, db, url, workers, close };
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * The typed catalog of jobs: name → queue, payload schema and retry policy. Payloads carry ids only;
+ * handlers re-read the rows, so no address or token ever sits in Redis.
+ */
+export const jobCatalog = {
+  'lifecycle-email': {
+    queue: 'mail',
+    payload: z.object({
+      kind: z.enum(['confirmation', 'manage']),
+      subscriberId: z.number().int().positive(),
+    }),
+    // ~2 s, 4 s, 8 s … about 8 minutes in all: rides out an SMTP server restart.
+    options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+  },
+} as const;
+
+export type JobName = keyof typeof jobCatalog;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]['payload']>;
+export type QueueName = (typeof jobCatalog)[JobName]['queue'];
+export const queueNames: QueueName[] = [...new Set(Object.values(jobCatalog).map((job) => job.queue))];
+
+export type Enqueue = <N extends JobName>(name: N, payload: JobPayload<N>) => Promise<void>;

@@ -1,0 +1,41 @@
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import { type JobName, type JobPayload, jobCatalog, type QueueName } from './jobs.js';
+
+export type JobHandlers = { [N in JobName]: (payload: JobPayload<N>, job: Job) => Promise<unknown> };
+
+/** Thin adapter: validate the payload, call the feature's handler, let BullMQ retry what throws. */
+export function startWorkers(options: {
+  connection: Redis;
+  prefix: string;
+  handlers: JobHandlers;
+  concurrency: Partial<Record<QueueName, number>>;
+  log: Logger;
+}): Worker[] {
+  const byQueue = new Map<QueueName, JobName[]>();
+  for (const [name, job] of Object.entries(jobCatalog) as [JobName, (typeof jobCatalog)[JobName]][]) {
+    byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), name]);
+  }
+  return [...byQueue.keys()].map((queue) => {
+    const worker = new Worker(
+      queue,
+      async (job) => {
+        const name = job.name as JobName;
+        const entry = jobCatalog[name];
+        if (!entry) throw new Error(`Unknown job ${job.name} on queue ${queue}`);
+        return options.handlers[name](entry.payload.parse(job.data), job);
+      },
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: options.concurrency[queue] ?? 5,
+      },
+    );
+    worker.on('failed', (job, error) =>
+      options.log.warn({ queue, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'),
+    );
+    worker.on('error', (error) => options.log.error({ queue, err: error }, 'worker error'));
+    return worker;
+  });
+}

@@ -1,0 +1,31 @@
+import { domainToASCII } from 'node:url';
+import { hasControlCharacters } from '../text.js';
+
+// RFC 5321 dot-atom local part: no quotes, spaces, angle brackets, commas or semicolons, which is
+// also what keeps an address from smuggling extra recipients or headers into a message.
+const localPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const domainLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export type NormalizedEmail = { ok: true; email: string } | { ok: false; reason: string };
+
+/** Validates an address and returns its canonical form: lower case, domain in ASCII (punycode). */
+export function normalizeEmail(input: string): NormalizedEmail {
+  const fail = (reason: string): NormalizedEmail => ({ ok: false, reason });
+  if (input.length > 254) return fail('must be at most 254 characters');
+  if (hasControlCharacters(input)) return fail('must not contain control characters');
+  const at = input.lastIndexOf('@');
+  if (at <= 0 || at === input.length - 1) return fail('must be an email address like name@example.org');
+  const local = input.slice(0, at);
+  if (local.length > 64) return fail('the part before @ must be at most 64 characters');
+  if (!localPart.test(local)) return fail('must be an email address like name@example.org');
+  const domain = domainToASCII(input.slice(at + 1).toLowerCase());
+  const labels = domain.split('.');
+  const isDomainValid =
+    domain.length > 0 &&
+    domain.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every((label) => domainLabel.test(label)) &&
+    /^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(labels.at(-1) ?? '');
+  if (!isDomainValid) return fail('must have a valid domain, like example.org');
+  return { ok: true, email: `${local.toLowerCase()}@${domain}` };
+}
