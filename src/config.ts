@@ -5,8 +5,9 @@ import { z } from 'zod';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+// prefault, not default: the fallback goes through the schema's own transforms (zod 4).
 const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
-  z.preprocess(emptyToUndefined, schema.default(fallback as never));
+  z.preprocess(emptyToUndefined, schema.prefault(fallback as never));
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -148,11 +149,16 @@ type DraftConfig = ReturnType<typeof toConfig>;
 export type Config = Readonly<Omit<DraftConfig, 'secretKey'> & { secretKey: string }>;
 export type UnresolvedConfig = Readonly<DraftConfig>;
 
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child && typeof child === 'object') deepFreeze(child);
+  return Object.freeze(value);
+}
+
 export function loadConfig(env: Record<string, string | undefined>): UnresolvedConfig {
   const result = envSchema.safeParse(env);
   const problems = result.success
     ? []
-    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    : result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
   if (result.success) {
     const { DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE, NODE_ENV, SECRET_KEY } = result.data;
     const dkimSet = [DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE].filter(Boolean).length;
@@ -164,5 +170,8 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return Object.freeze(toConfig(result.data));
+  return deepFreeze(toConfig(result.data));
 }
+
+/** Every variable paperboy reads; `.env.example` must list them all (a test checks). */
+export const configVariables = Object.keys(envSchema.shape);

@@ -81,5 +81,6 @@ try {
   } else {
     console.error('paperboy: failed:', error);
   }
-  process.exitCode = 1;
+  // Exit now: a half-open client's timers must not keep a failed start alive.
+  process.exit(1);
 }

@@ -29,7 +29,10 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => {}); // reported below, once
+  let firstError: Error | undefined;
+  client.on('error', (error: Error) => {
+    firstError ??= error; // reported below, once, with the socket's own reason (ECONNREFUSED …)
+  });
   const hint = `Start Redis (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`;
   try {
     await client.connect();
@@ -43,7 +46,8 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
     }
   } catch (error) {
     if (error instanceof RedisUnavailableError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    const cause = firstError ?? error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
     throw new RedisUnavailableError(`Cannot reach Redis at ${redactUrl(url)} (${reason}). ${hint}`);
   } finally {
     client.disconnect();

@@ -1,0 +1,105 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+
+const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'paperboy-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  SECRET_KEY: 'cli-test-secret-key-0123456789abcdefghij',
+  DATABASE_URL: `file:${join(dir, 'paperboy.db')}`,
+  OUTBOX_DIR: join(dir, 'outbox'),
+  LOG_LEVEL: 'warn',
+};
+
+function run(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [bin, ...args], {
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+describe('paperboy command line', () => {
+  it('fails at once with one clear line when Redis cannot be reached', async () => {
+    const url = `redis://:hunter2@127.0.0.1:${await closedPort()}`;
+    const started = Date.now();
+    const result = run(['start'], { REDIS_URL: url });
+    expect(result.status).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^paperboy: Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ .*redis-server/,
+    );
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('lists every configuration problem in one message and exits non-zero', () => {
+    const result = run(['start'], { PORT: 'eighty', SEND_CONCURRENCY: '0', MAIL_FROM: 'nobody' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid configuration');
+    for (const name of ['PORT', 'SEND_CONCURRENCY', 'MAIL_FROM'])
+      expect(result.stderr).toContain(`- ${name}:`);
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  });
+
+  it('answers an unknown command with usage and exit status 2', () => {
+    const result = run(['frobnicate'], {});
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown command "frobnicate"');
+    expect(result.stderr).toContain('Usage: paperboy');
+  });
+
+  it('migrate creates the tables and can run again', () => {
+    const database = join(dir, 'migrate.db');
+    for (let i = 0; i < 2; i++) expect(run(['migrate'], { DATABASE_URL: `file:${database}` }).status).toBe(0);
+    const tables = new Database(database)
+      .prepare("select name from sqlite_master where type = 'table' order by name")
+      .all()
+      .map((row) => (row as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(['subscribers', 'subscriber_topics', 'subscriber_events']));
+  });
+
+  it('serves HTTP and exits 0 on SIGTERM', async () => {
+    const port = await closedPort();
+    const child = spawn(process.execPath, [bin, 'start'], {
+      env: {
+        ...baseEnv,
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: 'cli-test',
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    const deadline = Date.now() + 15_000;
+    while (!output.includes('is running') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const health = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
