@@ -13,6 +13,27 @@ export interface OutgoingEmail {
   tag: string;
 }
 
+/** The SMTP server refused the message for good (5xx): retrying cannot help. */
+export class PermanentDeliveryError extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+/** 5xx answers become PermanentDeliveryError; 4xx and connection errors stay as they are (retryable). */
+function classify(error: unknown): unknown {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  if (typeof code === 'number' && code >= 500 && code < 600) {
+    return new PermanentDeliveryError(code, (error as Error).message, { cause: error });
+  }
+  return error;
+}
+
 export interface Mailer {
   /** Resolves once the SMTP server (or the outbox) has accepted the message: "submitted", not "delivered". */
   send(email: OutgoingEmail): Promise<{ messageId: string }>;
@@ -34,8 +55,12 @@ export function createMailer(mail: Config['mail']): Mailer {
     );
     return {
       async send(email) {
-        const info = await transport.sendMail(toMessage(email));
-        return { messageId: info.messageId };
+        try {
+          const info = await transport.sendMail(toMessage(email));
+          return { messageId: info.messageId };
+        } catch (error) {
+          throw classify(error);
+        }
       },
       close: () => transport.close(),
     };

@@ -1,5 +1,6 @@
-import { type Job, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { PermanentDeliveryError } from '../email/mailer.js';
 import type { Logger } from '../log.js';
 import { type JobName, type JobPayload, jobCatalog, type QueueName } from './jobs.js';
 
@@ -24,7 +25,13 @@ export function startWorkers(options: {
         const name = job.name as JobName;
         const entry = jobCatalog[name];
         if (!entry) throw new Error(`Unknown job ${job.name} on queue ${queue}`);
-        return options.handlers[name](entry.payload.parse(job.data), job);
+        try {
+          return await options.handlers[name](entry.payload.parse(job.data), job);
+        } catch (error) {
+          // A 5xx will fail the same way every time: fail the job now instead of retrying.
+          if (error instanceof PermanentDeliveryError) throw new UnrecoverableError(error.message);
+          throw error;
+        }
       },
       {
         connection: options.connection,
