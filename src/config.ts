@@ -52,7 +52,7 @@ const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
   PORT: withDefault(int(0, 65535), 3000),
   HOST: withDefault(z.string(), '127.0.0.1'),
-  PUBLIC_URL: withDefault(httpUrl, 'http://localhost:3000'),
+  PUBLIC_URL: optional(httpUrl),
   TRUST_PROXY: withDefault(z.enum(['true', 'false']), 'false'),
   DATABASE_URL: withDefault(z.string(), 'file:data/paperboy.db'),
   REDIS_URL: withDefault(
@@ -108,7 +108,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     http: {
       port: env.PORT,
       host: env.HOST,
-      publicUrl: env.PUBLIC_URL,
+      // Unset: follow PORT, so `PORT=4000 npm start` still mails working links.
+      publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
       trustProxy: env.TRUST_PROXY === 'true',
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     },

@@ -34,6 +34,8 @@ export function statusFor(code: ErrorCode): number {
 /** body-parser reports its failures as `type`d errors; give them codes from our own set. */
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  // The router could not percent-decode a path parameter (`/confirm/%`): no valid link looks like that.
+  if (error instanceof URIError) return new AppError('not_found', 'This link is not valid', { cause: error });
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
     case 'entity.parse.failed':
@@ -49,6 +51,10 @@ export function toAppError(error: unknown): AppError | undefined {
     case 'parameters.too.many':
       return new AppError('invalid_body', 'The request body could not be read', { cause: error });
     default:
+      // A corrupt gzip or deflate body reaches us as an untyped http-errors 400.
+      if ((error as { status?: unknown } | null)?.status === 400) {
+        return new AppError('invalid_body', 'The request body could not be read', { cause: error });
+      }
       return undefined;
   }
 }

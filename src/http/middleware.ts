@@ -15,7 +15,9 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export const jsonBody = express.json({ limit: bodyLimit, strict: true });
+// Not `strict`: `null` or `42` is well-formed JSON of the wrong shape, so validation answers invalid_body
+// (as for an array) rather than the parser calling it invalid JSON.
+export const jsonBody = express.json({ limit: bodyLimit, strict: false });
 export const formBody = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 50 });
 
 /** Per-IP limit on public writes, counted in Redis so every `serve` process shares it. */

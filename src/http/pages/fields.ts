@@ -4,9 +4,11 @@ import { html } from '../html.js';
 export const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 export const topicsField = (topics: readonly string[]) => html`
+<div class="field">
 <label for="topics">Topics <span class="hint">one per line, up to 20; leave empty for the most upvoted papers</span></label>
 <textarea id="topics" name="topics" rows="5" maxlength="4200" spellcheck="false"
-  placeholder="diffusion models&#10;cat:cs.LG quantization -survey">${topics.join('\n')}</textarea>`;
+  placeholder="diffusion models&#10;cat:cs.LG quantization -survey">${topics.join('\n')}</textarea>
+</div>`;
 
 export const frequencyField = (frequency: Frequency) => html`
 <fieldset class="inline"><legend>How often</legend>

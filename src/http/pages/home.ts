@@ -20,8 +20,10 @@ export function homePage({ form, error }: { form?: Partial<HomeForm>; error?: st
 topics, and emails you a short ranked digest at the hour you choose.</p>
 ${errorBox(error)}
 <form method="post" action="/subscribe" class="stack" novalidate>
+<div class="field">
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" value="${form?.email ?? ''}">
+</div>
 ${topicsField(form?.topics ?? [])}
 ${frequencyField(form?.frequency ?? 'daily')}
 <input type="hidden" name="timezone" value="${form?.timezone ?? 'UTC'}" data-detect-timezone>

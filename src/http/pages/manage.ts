@@ -39,23 +39,23 @@ ${errorBox(error)}
 ${topicsField(view.topics)}
 ${frequencyField(view.frequency)}
 <div class="row">
-<div><label for="weeklyDay">Weekly digest day</label>
+<div class="field"><label for="weeklyDay">Weekly digest day</label>
 <select id="weeklyDay" name="weeklyDay">${weekdays.map(
       (day, index) =>
         html`<option value="${index}" ${index === view.weeklyDay ? 'selected' : ''}>${day}</option>`,
     )}</select></div>
-<div><label for="sendHour">Send at</label>
+<div class="field"><label for="sendHour">Send at</label>
 <select id="sendHour" name="sendHour">${hours.map(
       (hour) =>
         html`<option value="${hour}" ${hour === view.sendHour ? 'selected' : ''}>${String(hour).padStart(2, '0')}:00</option>`,
     )}</select></div>
 </div>
 <div class="row">
-<div><label for="timezone">Time zone</label>
+<div class="field"><label for="timezone">Time zone</label>
 <select id="timezone" name="timezone">${timezones.map(
       (zone) => html`<option ${zone === view.timezone ? 'selected' : ''}>${zone}</option>`,
     )}</select></div>
-<div><label for="maxPapers">Papers per email</label>
+<div class="field"><label for="maxPapers">Papers per email</label>
 <input id="maxPapers" name="maxPapers" type="number" min="1" max="50" value="${view.maxPapers}"></div>
 </div>
 <button type="submit">Save preferences</button>

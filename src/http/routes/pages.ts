@@ -34,6 +34,14 @@ const topicLines = (value: string | undefined) =>
         .map((line) => line.trim())
         .filter(Boolean);
 
+/** With `extended: false` a field sent twice arrives as an array: refuse it rather than drop it silently. */
+function rejectRepeatedFields(form: Form) {
+  const repeated = Object.keys(form).filter((key) => Array.isArray(form[key]));
+  if (repeated.length > 0) {
+    throw new ValidationError('invalid_body', `Send each field once (repeated: ${repeated.join(', ')})`);
+  }
+}
+
 function subscribeFields(form: Form) {
   return {
     email: (text(form, 'email') ?? '').replace(/^ +| +$/g, ''),
@@ -72,6 +80,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
   router.post('/subscribe', limit, formBody, async (req, res) => {
     const fields = subscribeFields(req.body ?? {});
     try {
+      rejectRepeatedFields(req.body ?? {});
       const input = parseInput(SubscribeInput, fields);
       await subscribe({ ctx, input: { ...input, source: 'form' } });
     } catch (error) {
@@ -149,6 +158,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
         );
       default:
         try {
+          rejectRepeatedFields(form);
           const patch = parseInput(PreferencesPatch, preferenceFields(form));
           updatePreferences({ ctx, input: { subscriberId, patch, source: 'manage' } });
           return show('Saved.');
