@@ -1,0 +1,253 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenPurpose } from '../../src/subscribers/tokens.js';
+import { api, startTestApp, type TestApp } from '../support/app.js';
+import {
+  documentWidth,
+  hasChromium,
+  headingOf,
+  launchBrowser,
+  openPage,
+  phone,
+  submitWith,
+  visibleText,
+} from '../support/browser.js';
+import { linkIn, pathOf } from '../support/smtp-sink.js';
+
+interface SubscriberRow {
+  id: number;
+  tokenSalt: string;
+  status: string;
+  frequency: string;
+  weeklyDay: number;
+  timezone: string;
+  sendHour: number;
+  maxPapers: number;
+}
+
+describe.skipIf(!hasChromium)(
+  `pages in a real browser${hasChromium ? '' : ' (skipped: no Chromium at /usr/bin/chromium)'}`,
+  () => {
+    let app: TestApp;
+    let browser: Browser;
+    const pages: Page[] = [];
+
+    beforeAll(async () => {
+      // The per-IP limit is not under test here and every request comes from 127.0.0.1.
+      [app, browser] = await Promise.all([
+        startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '1000' } }),
+        launchBrowser(),
+      ]);
+    });
+    afterEach(async () => {
+      await Promise.all(pages.splice(0).map((page) => page.context().close()));
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+    });
+
+    async function newPage(options: Parameters<typeof openPage>[1] = {}) {
+      const page = await openPage(browser, options);
+      pages.push(page);
+      return page;
+    }
+
+    const open = (page: Page, path: string) => page.goto(`${app.url}${path}`);
+
+    const subscriberRow = (email: string) =>
+      app.runtime.db.$client
+        .prepare(
+          `select id, token_salt as tokenSalt, status, frequency, weekly_day as weeklyDay, timezone,
+                  send_hour as sendHour, max_papers as maxPapers
+           from subscribers where email = ?`,
+        )
+        .get(email) as SubscriberRow | undefined;
+
+    const topicsOf = (email: string) =>
+      (
+        app.runtime.db.$client
+          .prepare(
+            `select query from subscriber_topics join subscribers on subscribers.id = subscriber_id
+             where email = ? order by position`,
+          )
+          .all(email) as { query: string }[]
+      ).map((row) => row.query);
+
+    /** A link token as the emails carry it, signed for the stored subscriber. */
+    const tokenFor = (purpose: TokenPurpose, email: string) => {
+      const row = subscriberRow(email);
+      if (!row) throw new Error(`no subscriber ${email}`);
+      return app.runtime.ctx.tokens.sign(purpose, row, new Date());
+    };
+
+    /** A confirmed subscriber, made over HTTP; resolves with their manage token. */
+    async function activeSubscriber(email: string, topics: string[] = []) {
+      expect((await api(app, '/api/subscriptions', { body: { email, topics } })).status).toBe(202);
+      const confirmed = await fetch(`${app.url}/confirm/${tokenFor('confirm', email)}`, { method: 'POST' });
+      expect(confirmed.status).toBe(200);
+      expect(subscriberRow(email)?.status).toBe('active');
+      return tokenFor('manage', email);
+    }
+
+    it('subscribes from the home page, confirms from the emailed link and reaches the manage page', async () => {
+      const email = 'grace@example.org';
+      const page = await newPage();
+      await open(page, '/');
+      expect(await headingOf(page)).toBe('New research papers on your topics, in your inbox');
+
+      await page.getByLabel('Email address').fill(email);
+      await page.getByLabel('Topics').fill('diffusion models\n\ncat:cs.LG quantization -survey\n');
+      await page.getByRole('radio', { name: 'Weekly' }).check();
+      const subscribed = await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
+      expect(subscribed.status()).toBe(202);
+      expect(await headingOf(page)).toBe('Check your inbox');
+      expect(subscriberRow(email)).toMatchObject({ status: 'pending', frequency: 'weekly' });
+      expect(topicsOf(email)).toEqual(['diffusion models', 'cat:cs.LG quantization -survey']);
+
+      await app.smtp.waitFor(() => app.smtp.to(email).length >= 1);
+      const confirmation = app.smtp.to(email)[0];
+      if (!confirmation) throw new Error(`no email to ${email}`);
+      expect(confirmation.parsed.subject).toBe('Confirm your paperboy subscription');
+      const confirmLink = linkIn(confirmation, `${app.config.http.publicUrl}/confirm/`);
+
+      // Opening the link only shows a button: mail scanners prefetch links.
+      await open(page, pathOf(confirmLink));
+      expect(await headingOf(page)).toBe('Confirm your subscription');
+      expect(await visibleText(page.locator('main'))).toContain(email);
+      expect(subscriberRow(email)?.status).toBe('pending');
+
+      const confirmed = await submitWith(page, page.getByRole('button', { name: 'Confirm subscription' }));
+      expect(confirmed.status()).toBe(200);
+      expect(await headingOf(page)).toBe('You are subscribed');
+      expect(subscriberRow(email)?.status).toBe('active');
+
+      // The link is built from PUBLIC_URL, which is not where the test server listens.
+      const manageLink =
+        (await page.getByRole('link', { name: 'Manage your subscription' }).getAttribute('href')) ?? '';
+      expect(new URL(manageLink).origin).toBe(new URL(app.config.http.publicUrl).origin);
+      expect(pathOf(manageLink)).toMatch(/^\/manage\//);
+      await open(page, pathOf(manageLink));
+      expect(await headingOf(page)).toBe('Your subscription');
+      expect(await visibleText(page.locator('main'))).toContain('Active: digests are being sent.');
+      expect(await page.getByLabel('Topics').inputValue()).toBe(
+        'diffusion models\ncat:cs.LG quantization -survey',
+      );
+      expect(await page.getByRole('radio', { name: 'Weekly' }).isChecked()).toBe(true);
+    });
+
+    it('shows what is wrong and keeps the typed topics when the email address is invalid', async () => {
+      const page = await newPage();
+      await open(page, '/');
+      await page.getByLabel('Email address').fill('not-an-address');
+      await page.getByLabel('Topics').fill('graph neural networks');
+      const rejected = await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
+      expect(rejected.status()).toBe(400);
+      expect(await visibleText(page.getByRole('alert'))).toMatch(/email/i);
+      expect(await page.getByLabel('Email address').inputValue()).toBe('not-an-address');
+      expect(await page.getByLabel('Topics').inputValue()).toBe('graph neural networks');
+      expect(subscriberRow('not-an-address')).toBeUndefined();
+    });
+
+    it('saves edited topics, frequency, day, hour, time zone and paper count from the manage page', async () => {
+      const email = 'edsger@example.org';
+      const manageToken = await activeSubscriber(email, ['diffusion models']);
+      const page = await newPage();
+      await open(page, `/manage/${manageToken}`);
+
+      await page.getByLabel('Topics').fill('graph neural networks\n\n  "knowledge distillation"  \n');
+      await page.getByRole('radio', { name: 'Weekly' }).check();
+      await page.getByLabel('Weekly digest day').selectOption({ label: 'Friday' });
+      await page.getByLabel('Send at').selectOption({ label: '06:00' });
+      await page.getByLabel('Time zone').selectOption('Europe/Berlin');
+      await page.getByLabel('Papers per email').fill('25');
+      const saved = await submitWith(page, page.getByRole('button', { name: 'Save preferences' }));
+
+      expect(saved.status()).toBe(200);
+      expect(await visibleText(page.getByRole('status'))).toBe('Saved.');
+      const me = await api(app, '/api/me', { token: manageToken });
+      expect(me.json).toEqual({
+        email,
+        status: 'active',
+        topics: ['graph neural networks', '"knowledge distillation"'],
+        frequency: 'weekly',
+        weeklyDay: 5,
+        timezone: 'Europe/Berlin',
+        sendHour: 6,
+        maxPapers: 25,
+      });
+      // The page shows what was stored, so saving again changes nothing.
+      expect(await page.getByLabel('Topics').inputValue()).toBe(
+        'graph neural networks\n"knowledge distillation"',
+      );
+      expect(await page.getByLabel('Send at').inputValue()).toBe('6');
+    });
+
+    it('unsubscribes with the button on the manage page and offers to resubscribe', async () => {
+      const email = 'barbara@example.org';
+      const manageToken = await activeSubscriber(email);
+      const page = await newPage();
+      await open(page, `/manage/${manageToken}`);
+
+      await submitWith(page, page.getByRole('button', { name: 'Unsubscribe', exact: true }));
+      expect(await visibleText(page.getByRole('status'))).toBe(
+        'You are unsubscribed. No more digests will be sent.',
+      );
+      expect(await visibleText(page.locator('main'))).toContain('Unsubscribed: nothing is being sent.');
+      expect(await page.getByRole('button', { name: 'Resubscribe' }).isVisible()).toBe(true);
+      expect(subscriberRow(email)?.status).toBe('unsubscribed');
+    });
+
+    it('unsubscribes from the emailed unsubscribe link after a button press', async () => {
+      const email = 'alan@example.org';
+      await activeSubscriber(email);
+      const page = await newPage();
+      await open(page, `/unsubscribe/${tokenFor('unsubscribe', email)}`);
+      expect(await headingOf(page)).toBe('Unsubscribe');
+      expect(await visibleText(page.locator('main'))).toContain(email);
+      expect(subscriberRow(email)?.status).toBe('active');
+
+      const done = await submitWith(page, page.getByRole('button', { name: 'Unsubscribe', exact: true }));
+      expect(done.status()).toBe(200);
+      expect(await headingOf(page)).toBe('You are unsubscribed');
+      expect(await visibleText(page.locator('main'))).toContain(`No more digests will be sent to ${email}.`);
+      expect(subscriberRow(email)?.status).toBe('unsubscribed');
+    });
+
+    it('fits a 375 px wide phone screen without sideways scrolling', async () => {
+      const manageToken = await activeSubscriber('a.very.long.address.for.a.narrow.screen@example.org', [
+        'cat:cs.LG quantization -survey "mixture of experts"',
+      ]);
+      const page = await newPage(phone);
+      for (const path of ['/', `/manage/${manageToken}`]) {
+        await open(page, path);
+        expect(await documentWidth(page), `document width of ${path}`).toBeLessThanOrEqual(375);
+      }
+    });
+
+    it("fills the hidden time zone from the browser's and stores it with the subscription", async () => {
+      const email = 'kurt@example.org';
+      const page = await newPage({ timezoneId: 'Europe/Berlin' });
+      await open(page, '/');
+      await expect.poll(() => page.locator('input[name="timezone"]').inputValue()).toBe('Europe/Berlin');
+
+      await page.getByLabel('Email address').fill(email);
+      await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
+      expect(await headingOf(page)).toBe('Check your inbox');
+      expect(subscriberRow(email)?.timezone).toBe('Europe/Berlin');
+    });
+
+    it('subscribes without JavaScript, storing UTC as the time zone', async () => {
+      const email = 'john@example.org';
+      const page = await newPage({ javaScriptEnabled: false, timezoneId: 'Asia/Tokyo' });
+      await open(page, '/');
+      await page.getByLabel('Email address').fill(email);
+      await page.getByLabel('Topics').fill('speculative decoding');
+      const subscribed = await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
+      expect(subscribed.status()).toBe(202);
+      expect(await headingOf(page)).toBe('Check your inbox');
+      expect(subscriberRow(email)).toMatchObject({ status: 'pending', timezone: 'UTC', frequency: 'daily' });
+      expect(topicsOf(email)).toEqual(['speculative decoding']);
+    });
+  },
+);
