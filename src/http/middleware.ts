@@ -39,6 +39,6 @@ export function publicWriteLimit(redis: Redis, prefix: string, perMinute: number
 
 /** `Authorization: Bearer <token>` → the token, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header ?? ''); // the scheme is case-insensitive (RFC 9110)
   return match?.[1];
 }

@@ -18,13 +18,13 @@ export function updatePreferences({
   return inTransaction(ctx.db, (tx) => {
     const subscriber = findSubscriberById(tx, input.subscriberId);
     if (!subscriber) throw new NotFoundError();
-    tx.update(subscribers)
-      .set({ ...fields, updatedAt: now })
-      .where(eq(subscribers.id, subscriber.id))
-      .run();
-    if (topics !== undefined) replaceTopics(tx, subscriber.id, topics);
     const changed = Object.keys(input.patch);
     if (changed.length > 0) {
+      tx.update(subscribers)
+        .set({ ...fields, updatedAt: now })
+        .where(eq(subscribers.id, subscriber.id))
+        .run();
+      if (topics !== undefined) replaceTopics(tx, subscriber.id, topics);
       recordEvent(tx, {
         subscriberId: subscriber.id,
         type: 'preferences_changed',

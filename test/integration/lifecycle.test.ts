@@ -24,11 +24,12 @@ describe('subscription lifecycle over HTTP', () => {
     expect(subscribed.json).toEqual({ status: 'pending_confirmation' });
 
     const [confirmation] = await app.smtp.waitFor((mail) => mail.length >= 1);
-    expect(confirmation?.envelopeTo).toEqual([email]);
-    expect(confirmation?.parsed.subject).toBe('Confirm your paperboy subscription');
-    expect(confirmation?.parsed.html).toContain('Confirm subscription');
-    expect(confirmation?.parsed.text).toContain('diffusion models');
-    const confirmPath = pathOf(linkIn(confirmation!, app.config.http.publicUrl));
+    if (!confirmation) throw new Error('no confirmation email');
+    expect(confirmation.envelopeTo).toEqual([email]);
+    expect(confirmation.parsed.subject).toBe('Confirm your paperboy subscription');
+    expect(confirmation.parsed.html).toContain('Confirm subscription');
+    expect(confirmation.parsed.text).toContain('diffusion models');
+    const confirmPath = pathOf(linkIn(confirmation, app.config.http.publicUrl));
     expect(confirmPath).toMatch(/^\/confirm\//);
 
     // The link opens a page with a button; only the POST confirms.
@@ -54,6 +55,11 @@ describe('subscription lifecycle over HTTP', () => {
       sendHour: 8,
       maxPapers: 10,
     });
+
+    // The bearer scheme is case-insensitive.
+    expect((await api(app, '/api/me', { headers: { authorization: `bearer ${manageToken}` } })).status).toBe(
+      200,
+    );
 
     const patched = await api(app, '/api/me', {
       method: 'PATCH',
