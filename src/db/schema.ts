@@ -75,3 +75,58 @@ export const subscriberEvents = sqliteTable(
 
 export type Subscriber = typeof subscribers.$inferSelect;
 export type SubscriberEvent = typeof subscriberEvents.$inferSelect;
+
+export const paperSources = ['hf-daily', 'arxiv', 'file', 'api'] as const;
+export type PaperSource = (typeof paperSources)[number];
+
+/**
+ * One arXiv paper, keyed by its id without version. `first_seen_at` is set once, when paperboy first
+ * stores the paper, and is what "new since the last digest" means. The full-text index
+ * `papers_fts` (FTS5, a custom migration: drizzle has no virtual tables) is kept in step by triggers.
+ */
+export const papers = sqliteTable(
+  'papers',
+  {
+    // An integer key keeps rowids stable for the FTS index (a VACUUM may renumber implicit rowids).
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    arxivId: text('arxiv_id').notNull(),
+    title: text('title').notNull(),
+    abstract: text('abstract').notNull(),
+    authors: text('authors', { mode: 'json' }).$type<string[]>().notNull(),
+    categories: text('categories', { mode: 'json' }).$type<string[]>().notNull(),
+    publishedAt: timestamp('published_at').notNull(),
+    upvotes: integer('upvotes').notNull().default(0),
+    aiSummary: text('ai_summary'),
+    aiKeywords: text('ai_keywords', { mode: 'json' }).$type<string[]>(),
+    githubRepo: text('github_repo'),
+    projectPage: text('project_page'),
+    thumbnail: text('thumbnail'),
+    source: text('source', { enum: paperSources }).notNull(),
+    firstSeenAt: timestamp('first_seen_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('papers_arxiv_id_unique').on(table.arxivId),
+    index('papers_first_seen_idx').on(table.firstSeenAt),
+    index('papers_published_idx').on(table.publishedAt),
+  ],
+);
+
+export type Paper = typeof papers.$inferSelect;
+
+/** One ingestion of one source: what came in, or why the feed failed. */
+export const ingestRuns = sqliteTable(
+  'ingest_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    source: text('source').notNull(),
+    startedAt: timestamp('started_at').notNull(),
+    finishedAt: timestamp('finished_at').notNull(),
+    status: text('status', { enum: ['ok', 'failed'] }).notNull(),
+    inserted: integer('inserted').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    error: text('error'),
+  },
+  (table) => [index('ingest_runs_finished_idx').on(table.finishedAt)],
+);

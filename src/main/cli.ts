@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrateDatabase, openDatabase } from '../db/client.js';
 import { createLogger } from '../log.js';
+import { FeedError } from '../papers/fetch-feed.js';
+import { ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
+import { createProgress } from './progress.js';
 import { startRuntime } from './runtime.js';
 import { resolveSecretKey } from './secret.js';
 
@@ -12,7 +16,9 @@ Commands:
   start     HTTP server, workers and schedulers in one process (default)
   serve     HTTP server only
   worker    workers and schedulers only
-  migrate   apply database migrations and exit`;
+  migrate   apply database migrations and exit
+  ingest <hf-daily|arxiv:CATS|FILE> [--date YYYY-MM-DD]
+            fetch papers from a source (or read a JSON/Atom file) and store them`;
 
 const roles = {
   start: { http: true, workers: true },
@@ -20,11 +26,21 @@ const roles = {
   worker: { http: false, workers: true },
 } as const;
 
+/** A failure the user can act on: one line, no stack. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: { help: { type: 'boolean', short: 'h' }, date: { type: 'string' } },
   });
   const command = positionals[0] ?? 'start';
   if (values.help || command === 'help') {
@@ -40,6 +56,32 @@ async function main(argv: string[]): Promise<number> {
     db.$client.close();
     log.info({ database: config.databasePath }, 'migrations applied');
     return 0;
+  }
+  if (command === 'ingest') {
+    const source = positionals[1];
+    if (!source) throw new UsageError('ingest needs a source: hf-daily, arxiv:<cats> or a file');
+    const db = openDatabase(config.databasePath);
+    migrateDatabase(db);
+    const progress = createProgress(`ingest ${source}`, log);
+    try {
+      const result = await ingestPapers({
+        ctx: { config, db, clock: systemClock, log },
+        input: { source, date: values.date, onProgress: progress.update },
+      });
+      progress.stop();
+      console.log(
+        `inserted ${result.inserted}, updated ${result.updated}, rejected ${result.rejected.length}`,
+      );
+      for (const rejected of result.rejected.slice(0, 10))
+        console.log(`  rejected #${rejected.index}: ${rejected.reason}`);
+      return 0;
+    } catch (error) {
+      progress.stop();
+      if (error instanceof FeedError) throw new UsageError(`ingest ${source} failed: ${error.message}`, 1);
+      throw error;
+    } finally {
+      db.$client.close();
+    }
   }
   if (!(command in roles)) {
     console.error(`paperboy: unknown command "${command}"\n\n${usage}`);
@@ -76,6 +118,9 @@ try {
   // Known start-up failures get one clear line; anything else keeps its stack for the bug report.
   if (error instanceof ConfigError || error instanceof RedisUnavailableError) {
     console.error(`paperboy: ${error.message}`);
+  } else if (error instanceof UsageError) {
+    console.error(`paperboy: ${error.message}`);
+    process.exit(error.exitCode);
   } else if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     console.error(`paperboy: ${error.message}\n\n${usage}`);
   } else {

@@ -9,8 +9,10 @@ import { createMailer, type Mailer } from '../email/mailer.js';
 import { compileEmailTemplates } from '../email/templates.js';
 import { createApp } from '../http/app.js';
 import { createLogger, type Logger } from '../log.js';
+import { ingestPapers } from '../papers/ingest.js';
 import { checkRedis, createRedis } from '../queue/connection.js';
-import { createProducer } from '../queue/producer.js';
+import { createProducer, type Producer } from '../queue/producer.js';
+import { registerSchedules } from '../queue/schedules.js';
 import { createEmailThrottle } from '../queue/throttle.js';
 import { startWorkers } from '../queue/workers.js';
 import { sendLifecycleEmail } from '../subscribers/send-lifecycle-email.js';
@@ -25,6 +27,7 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   ctx: Ctx;
+  producer: Producer;
   db: Db;
   /** The listening address when `http` is on, e.g. `http://127.0.0.1:3000`. */
   url?: string;
@@ -61,9 +64,16 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
       connection: redis,
       prefix: config.redis.prefix,
       log,
-      concurrency: { mail: config.digests.sendConcurrency },
-      handlers: { 'lifecycle-email': (input) => sendLifecycleEmail({ ctx: mailCtx, input }) },
+      concurrency: { mail: config.digests.sendConcurrency, ingest: 1 },
+      handlers: {
+        'lifecycle-email': (input) => sendLifecycleEmail({ ctx: mailCtx, input }),
+        ingest: async (input) => {
+          const result = await ingestPapers({ ctx, input });
+          return { inserted: result.inserted, updated: result.updated, rejected: result.rejected.length };
+        },
+      },
     });
+    await registerSchedules(producer, config, log);
   }
 
   let server: Server | undefined;
@@ -93,5 +103,5 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     })();
     return closing;
   };
-  return { ctx, db, url, workers, close };
+  return { ctx, db, producer, url, workers, close };
 }

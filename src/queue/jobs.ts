@@ -14,6 +14,13 @@ export const jobCatalog = {
     // ~2 s, 4 s, 8 s … about 8 minutes in all: rides out an SMTP server restart.
     options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
   },
+  ingest: {
+    queue: 'ingest',
+    // The source name is the job's id of what to read; the papers themselves never pass through Redis.
+    payload: z.object({ source: z.string().min(1).max(300), date: z.string().optional() }),
+    // The feed client already retries requests; a second attempt covers a crash mid-run.
+    options: { attempts: 2, backoff: { type: 'exponential', delay: 60_000 } },
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalog;

@@ -26,7 +26,10 @@ export function startWorkers(options: {
         const entry = jobCatalog[name];
         if (!entry) throw new Error(`Unknown job ${job.name} on queue ${queue}`);
         try {
-          return await options.handlers[name](entry.payload.parse(job.data), job);
+          // The catalog ties each name to its schema and handler; TypeScript cannot follow the
+          // correlation through the lookup, hence the one cast.
+          const handler = options.handlers[name] as (payload: unknown, job: Job) => Promise<unknown>;
+          return await handler(entry.payload.parse(job.data), job);
         } catch (error) {
           // A 5xx will fail the same way every time: fail the job now instead of retrying.
           if (error instanceof PermanentDeliveryError) throw new UnrecoverableError(error.message);

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Ctx } from '../context.js';
+
+/** Ingestion needs no queue or tokens, so `paperboy ingest` runs without Redis. */
+export type IngestCtx = Pick<Ctx, 'config' | 'db' | 'clock' | 'log'>;
+
+import { ingestRuns, type PaperSource } from '../db/schema.js';
+import { FeedError } from './fetch-feed.js';
+import { fetchArxiv, parseArxivAtom } from './sources/arxiv-atom.js';
+import type { ParsedBatch, Rejected } from './sources/batch.js';
+import { fetchHfDaily } from './sources/hf-daily.js';
+import { parsePapersJson } from './sources/json.js';
+import { upsertPapers } from './store.js';
+
+export interface IngestResult {
+  source: string;
+  inserted: number;
+  updated: number;
+  rejected: Rejected[];
+}
+
+export type Progress = (done: number, total: number) => void;
+
+const maxFileBytes = 200 * 1024 * 1024;
+
+/** A feed document or file already in hand (admin API, tests): JSON array or Atom. */
+export function parsePapersDocument(text: string, kind: 'json' | 'atom', now: Date): ParsedBatch {
+  if (kind === 'atom') return parseArxivAtom(text, now);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FeedError(`not valid JSON: ${(error as Error).message}`);
+  }
+  return parsePapersJson(json, now);
+}
+
+function readPapersFile(path: string, now: Date): ParsedBatch {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new FeedError(`no such file: ${path}`);
+  if (statSync(path).size > maxFileBytes) throw new FeedError(`${path} is larger than 200 MB`);
+  const text = readFileSync(path, 'utf8');
+  const isAtom = ['.xml', '.atom'].includes(extname(path).toLowerCase()) || text.trimStart().startsWith('<');
+  return parsePapersDocument(text, isAtom ? 'atom' : 'json', now);
+}
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+/** `hf-daily`, `arxiv:cs.LG+cs.CL`, or a file path → what it is and how to read it. */
+function resolveSource(ctx: IngestCtx, source: string, date: string | undefined, onProgress?: Progress) {
+  const { ingest } = ctx.config;
+  const fetch = { timeoutMs: ingest.timeoutMs, retries: ingest.retries };
+  const now = ctx.clock();
+  if (source === 'hf-daily') {
+    const day = date ?? now.toISOString().slice(0, 10);
+    return {
+      kind: 'hf-daily' as const,
+      read: () => fetchHfDaily({ apiUrl: ingest.hfApiUrl, date: day, now, fetch }),
+    };
+  }
+  if (source.startsWith('arxiv:')) {
+    const categories = source.slice('arxiv:'.length).split('+').filter(Boolean);
+    if (
+      categories.length === 0 ||
+      categories.some((category) => !/^[A-Za-z-]+(\.[A-Za-z-]+)?$/.test(category))
+    ) {
+      throw new FeedError(`"${source}" is not arxiv:<category>[+<category>…], e.g. arxiv:cs.LG+cs.CL`);
+    }
+    return {
+      kind: 'arxiv' as const,
+      read: () =>
+        fetchArxiv({
+          apiUrl: ingest.arxivApiUrl,
+          categories,
+          now,
+          maxResults: ingest.arxivMaxResults,
+          pageDelayMs: ingest.arxivPageDelayMs,
+          fetch,
+          onPage: onProgress,
+        }),
+    };
+  }
+  return { kind: 'file' as const, read: async () => readPapersFile(source, now) };
+}
+
+/** Stores a parsed batch and records the run. */
+export function storeBatch(
+  ctx: IngestCtx,
+  source: string,
+  kind: PaperSource,
+  batch: ParsedBatch,
+  startedAt: Date,
+) {
+  const { inserted, updated } = upsertPapers(ctx.db, batch.records, kind, ctx.clock());
+  ctx.db
+    .insert(ingestRuns)
+    .values({
+      source,
+      startedAt,
+      finishedAt: ctx.clock(),
+      status: 'ok',
+      inserted,
+      updated,
+      rejected: batch.rejected.length,
+    })
+    .run();
+  for (const rejected of batch.rejected.slice(0, 20)) ctx.log.warn({ source, ...rejected }, 'paper rejected');
+  return { source, inserted, updated, rejected: batch.rejected };
+}
+
+/**
+ * Reads one source completely, then stores it in one transaction: a feed that fails part-way leaves
+ * the store as it was. A malformed record is skipped and reported; the rest of the batch goes in.
+ */
+export async function ingestPapers({
+  ctx,
+  input,
+}: {
+  ctx: IngestCtx;
+  input: { source: string; date?: string; onProgress?: Progress };
+}): Promise<IngestResult> {
+  const startedAt = ctx.clock();
+  try {
+    if (input.date !== undefined && (!isoDate.test(input.date) || Number.isNaN(Date.parse(input.date)))) {
+      throw new FeedError(`--date must be YYYY-MM-DD, not "${input.date}"`);
+    }
+    const source = resolveSource(ctx, input.source, input.date, input.onProgress);
+    const batch = await source.read();
+    input.onProgress?.(
+      batch.records.length + batch.rejected.length,
+      batch.records.length + batch.rejected.length,
+    );
+    return storeBatch(ctx, input.source, source.kind, batch, startedAt);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.db
+      .insert(ingestRuns)
+      .values({ source: input.source, startedAt, finishedAt: ctx.clock(), status: 'failed', error: message })
+      .run();
+    ctx.log.error({ source: input.source, reason: message }, 'ingestion failed');
+    throw error;
+  }
+}
