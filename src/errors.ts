@@ -9,6 +9,7 @@ export const errorCodes = [
   'invalid_timezone',
   'invalid_send_hour',
   'invalid_max_papers',
+  'invalid_parameter',
   'unsupported_media_type',
   'payload_too_large',
   'unauthorized',

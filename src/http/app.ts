@@ -10,6 +10,7 @@ import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { publicWriteLimit } from './middleware.js';
 import { messagePage } from './pages/layout.js';
 import { meApi } from './routes/api-me.js';
+import { papersApi } from './routes/api-papers.js';
 import { subscriptionsApi } from './routes/api-subscriptions.js';
 import { health } from './routes/health.js';
 import { pages } from './routes/pages.js';
@@ -42,6 +43,7 @@ export function createApp({ ctx, redis }: AppDeps): Express {
   app.use(health(ctx.db, redis));
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
+  app.use(papersApi(ctx));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 

@@ -15,6 +15,7 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_timezone':
     case 'invalid_send_hour':
     case 'invalid_max_papers':
+    case 'invalid_parameter':
       return 400;
     case 'unauthorized':
       return 401;
@@ -41,7 +42,7 @@ export function toAppError(error: unknown): AppError | undefined {
     case 'entity.parse.failed':
       return new AppError('invalid_json', 'The request body is not valid JSON', { cause: error });
     case 'entity.too.large':
-      return new AppError('payload_too_large', 'The request body is larger than 64 KB', { cause: error });
+      return new AppError('payload_too_large', 'The request body is too large', { cause: error });
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return new AppError('unsupported_media_type', 'Unsupported body encoding or charset', { cause: error });

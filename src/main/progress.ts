@@ -10,7 +10,7 @@ export interface ProgressReporter {
 export function createProgress(label: string, log: Logger): ProgressReporter {
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left`,
+      format: `${label} [{bar}] {value}/{total}`,
       stream: process.stderr,
       hideCursor: true,
     });

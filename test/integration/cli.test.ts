@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,29 @@ describe('paperboy command line', () => {
       .all()
       .map((row) => (row as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['subscribers', 'subscriber_topics', 'subscriber_events']));
+  });
+
+  it('ingests the sample file and prints the summary line; a second run updates nothing', () => {
+    const env = { DATABASE_URL: `file:${join(dir, 'ingest.db')}`, LOG_LEVEL: 'warn' };
+    const sample = new URL('../../examples/papers.json', import.meta.url).pathname;
+    const first = run(['ingest', sample], env);
+    expect(first.status).toBe(0);
+    expect(first.stdout.trim()).toBe('inserted 110, updated 0, rejected 0');
+    expect(run(['ingest', sample], env).stdout.trim()).toBe('inserted 0, updated 0, rejected 0');
+  });
+
+  it('fails an ingest of a broken or missing file with one line and exit status 1', () => {
+    const env = { DATABASE_URL: `file:${join(dir, 'ingest-bad.db')}`, LOG_LEVEL: 'silent' };
+    const broken = join(dir, 'broken.xml');
+    writeFileSync(broken, '<feed><entry>');
+    for (const file of [broken, join(dir, 'missing.json')]) {
+      const result = run(['ingest', file], env);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^paperboy: ingest .* failed: /);
+    }
+    expect(run(['ingest'], env).status).toBe(2);
+    expect(run(['ingest', 'hf-daily', '--date', 'tomorrow'], env).stderr).toMatch(/YYYY-MM-DD/);
   });
 
   it('serves HTTP and exits 0 on SIGTERM', async () => {
