@@ -42,7 +42,11 @@ export function toAppError(error: unknown): AppError | undefined {
     case 'entity.parse.failed':
       return new AppError('invalid_json', 'The request body is not valid JSON', { cause: error });
     case 'entity.too.large':
-      return new AppError('payload_too_large', 'The request body is too large', { cause: error });
+      return new AppError(
+        'payload_too_large',
+        `The request body is larger than ${Math.round(Number((error as { limit?: unknown }).limit) / 1024)} KB`,
+        { cause: error },
+      );
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return new AppError('unsupported_media_type', 'Unsupported body encoding or charset', { cause: error });
