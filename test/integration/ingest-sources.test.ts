@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestPapers } from '../../src/papers/ingest.js';
+import { fetchArxiv } from '../../src/papers/sources/arxiv-atom.js';
 import { searchPapers } from '../../src/papers/store.js';
 import { snapshotDb } from '../support/db.js';
 import { fixture, send, startFeedServer } from '../support/feed-server.js';
@@ -166,24 +167,49 @@ describe('arxiv source', () => {
     }
   });
 
+  it('keeps one paper across versions: v2 updates v1 and keeps its first-seen time', async () => {
+    const entry = (version: number, title: string) =>
+      `<entry><id>http://arxiv.org/abs/2401.01234v${version}</id><title>${title}</title><summary>About &lt;b&gt; tags &amp; more.</summary><author><name>Ada Lovelace</name></author><category term="cs.LG"/><arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.LG"/><published>2024-01-03T00:00:00Z</published></entry>`;
+    const feed = (...entries: string[]) =>
+      `<feed xmlns="http://www.w3.org/2005/Atom">${entries.join('')}</feed>`;
+    let body = feed(entry(1, 'First &amp; rough'));
+    const clock = { now: new Date('2026-01-01T00:00:00Z') };
+    const { ctx, db } = await setup(
+      (_req, res) => send(res, 200, body),
+      {},
+      () => clock.now,
+    );
+    expect(await ingestPapers({ ctx, input: { source: 'arxiv:cs.LG' } })).toMatchObject({ inserted: 1 });
+    expect(paperRow(db, '2401.01234')).toMatchObject({
+      title: 'First & rough',
+      abstract: 'About <b> tags & more.',
+    });
+
+    clock.now = new Date('2026-01-02T00:00:00Z');
+    body = feed(entry(1, 'First &amp; rough'), entry(2, 'Second, polished'));
+    expect(await ingestPapers({ ctx, input: { source: 'arxiv:cs.LG' } })).toMatchObject({
+      inserted: 0,
+      updated: 1,
+    });
+    const paper = paperRow(db, '2401.01234');
+    expect(paper?.title).toBe('Second, polished');
+    expect(paper?.firstSeenAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(searchPapers(db, { limit: 10 })).toHaveLength(1);
+  });
+
   it('pages through results and stops at a short page', async () => {
-    const entries = fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml').split('<entry>');
-    const head = entries[0] ?? '';
+    const [head = '', ...entries] = fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml').split(
+      '<entry>',
+    );
     const page = (from: number, to: number) =>
       `${head}${entries
-        .slice(1)
         .slice(from, to)
         .map((entry) => `<entry>${entry.replace('</feed>', '')}`)
         .join('')}</feed>`;
-    const { ctx, server } = await setup(
-      (_req, res, url) => {
-        const start = Number(url.searchParams.get('start'));
-        send(res, 200, page(start, start + Number(url.searchParams.get('max_results'))));
-      },
-      { ARXIV_MAX_RESULTS: '100' },
-    );
-    // Page size is 100 by default; use the fetcher's real paging by asking for small pages via the source.
-    const { fetchArxiv } = await import('../../src/papers/sources/arxiv-atom.js');
+    const { server } = await setup((_req, res, url) => {
+      const start = Number(url.searchParams.get('start'));
+      send(res, 200, page(start, start + Number(url.searchParams.get('max_results'))));
+    });
     const batch = await fetchArxiv({
       apiUrl: server.url,
       categories: ['cs.AI'],
@@ -194,7 +220,6 @@ describe('arxiv source', () => {
     });
     expect(batch.records).toHaveLength(25);
     expect(server.requests.map((url) => url.searchParams.get('start'))).toEqual(['0', '10', '20']);
-    expect(ctx.config.ingest.arxivMaxResults).toBe(100);
   });
 
   it('reads the arXiv listing feed format from a file', async () => {
