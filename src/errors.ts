@@ -10,6 +10,7 @@ export const errorCodes = [
   'invalid_send_hour',
   'invalid_max_papers',
   'invalid_parameter',
+  'invalid_topic',
   'unsupported_media_type',
   'payload_too_large',
   'unauthorized',

@@ -12,6 +12,7 @@ import { messagePage } from './pages/layout.js';
 import { meApi } from './routes/api-me.js';
 import { papersApi } from './routes/api-papers.js';
 import { subscriptionsApi } from './routes/api-subscriptions.js';
+import { topicsApi } from './routes/api-topics.js';
 import { health } from './routes/health.js';
 import { pages } from './routes/pages.js';
 
@@ -44,6 +45,7 @@ export function createApp({ ctx, redis }: AppDeps): Express {
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
   app.use(papersApi(ctx));
+  app.use(topicsApi(ctx));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 

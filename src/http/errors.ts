@@ -16,6 +16,7 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_send_hour':
     case 'invalid_max_papers':
     case 'invalid_parameter':
+    case 'invalid_topic':
       return 400;
     case 'unauthorized':
       return 401;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
 import type { Paper } from '../db/schema.js';
-import { ValidationError } from '../errors.js';
+import { wholeNumber } from '../query-params.js';
 import { hasControlCharacters } from '../text.js';
 import { searchPapers } from './store.js';
 
@@ -19,26 +19,9 @@ export const ListPapersInput = z.strictObject({
     )
     .refine((since) => !Number.isNaN(Date.parse(since)), 'must be a real date')
     .optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 200')
-    .transform(Number)
-    .refine((limit) => limit >= 1 && limit <= 200, 'must be a whole number from 1 to 200')
-    .optional(),
+  limit: wholeNumber(1, 200).optional(),
 });
 export type ListPapersInput = z.infer<typeof ListPapersInput>;
-
-/** Query-string input → a search, or one invalid_parameter error naming the parameter. */
-export function parseListPapersInput(query: unknown): ListPapersInput {
-  const result = ListPapersInput.safeParse(query);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const name =
-    issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue?.path[0] ?? 'query');
-  throw new ValidationError('invalid_parameter', `${name}: ${issue?.message ?? 'invalid'}`, {
-    details: { parameter: name },
-  });
-}
 
 export function toPaperView(paper: Paper) {
   return {

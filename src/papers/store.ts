@@ -108,6 +108,14 @@ export function searchPapers(db: Db, search: PaperSearch): Paper[] {
   return rows.map(rowToPaper);
 }
 
+/** Papers first seen at or after `since`, newest arrivals first, at most `limit`. */
+export function papersFirstSeenSince(db: Db, since: Date, limit: number): Paper[] {
+  const rows = db.$client
+    .prepare('select * from papers where first_seen_at >= ? order by first_seen_at desc, id desc limit ?')
+    .all(since.getTime(), limit) as Record<string, unknown>[];
+  return rows.map(rowToPaper);
+}
+
 function rowToPaper(row: Record<string, unknown>): Paper {
   const list = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as string[]) : null);
   return {

@@ -26,10 +26,14 @@ const canonicalTimezone = (name: string) =>
   knownTimezones.get(name.toLowerCase()) ??
   new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
 
-const topic = z.string().superRefine((value, ctx) => {
-  const problem = checkTopic(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const topic = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = checkTopic(value);
+    if (problem)
+      ctx.addIssue({ code: 'custom', message: problem.message, params: { position: problem.position } });
+  })
+  .transform((value) => value.trim());
 
 export const preferenceFields = {
   topics: z.array(topic).max(20, 'at most 20 topics'),

@@ -1,11 +1,16 @@
-import { hasControlCharacters } from '../text.js';
+import { parseTopic, TopicSyntaxError } from './parse.js';
+
 /**
- * The checks every stored topic passes. The topic language (SPEC §6) plugs its parser in here, so
- * that every route and page validating topics reports syntax errors the same way.
+ * The checks every stored topic passes: the topic language's parser (SPEC §6). Returns the problem
+ * and its 0-based character position, or undefined when the topic is fine.
  */
-export function checkTopic(query: string): string | undefined {
-  if (hasControlCharacters(query)) return 'must not contain control characters or line breaks';
-  if (query.trim().length === 0) return 'must not be empty';
-  if (query.length > 200) return 'must be at most 200 characters';
-  return undefined;
+export function checkTopic(query: string): { message: string; position: number } | undefined {
+  if (query.trim().length === 0) return { message: 'must not be empty', position: 0 };
+  try {
+    parseTopic(query);
+    return undefined;
+  } catch (error) {
+    if (error instanceof TopicSyntaxError) return { message: error.message, position: error.position };
+    throw error;
+  }
 }

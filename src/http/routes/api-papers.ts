@@ -4,8 +4,9 @@ import type { Ctx } from '../../context.js';
 import { AppError, UnauthorizedError } from '../../errors.js';
 import { FeedError } from '../../papers/fetch-feed.js';
 import { storeBatch } from '../../papers/ingest.js';
-import { listPapers, parseListPapersInput } from '../../papers/list-papers.js';
+import { ListPapersInput, listPapers } from '../../papers/list-papers.js';
 import { parsePapersJson } from '../../papers/sources/json.js';
+import { parseParameters } from '../../query-params.js';
 import { bearerToken, requireJson } from '../middleware.js';
 
 /** Admin ingestion takes whole batches, so its body limit is larger than the public 64 KB. */
@@ -21,7 +22,7 @@ export function papersApi(ctx: Ctx): Router {
   const router = Router();
 
   router.get('/api/papers', (req, res) => {
-    res.json(listPapers({ ctx, input: parseListPapersInput(req.query) }));
+    res.json(listPapers({ ctx, input: parseParameters(ListPapersInput, req.query) }));
   });
 
   // With no ADMIN_TOKEN configured the admin API does not exist (404), rather than being open.
