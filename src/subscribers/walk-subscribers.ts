@@ -1,3 +1,4 @@
+import { getOrCreate } from '../collections.js';
 import type { Db } from '../db/client.js';
 import type { SubscriberStatus } from '../db/schema.js';
 
@@ -31,9 +32,7 @@ export function* walkSubscribers(
     const last = (rows.at(-1) as { id: number }).id;
     const topics = new Map<number, string[]>();
     for (const row of topicsOf.iterate(first, last) as Iterable<{ id: number; query: string }>) {
-      let list = topics.get(row.id);
-      if (!list) topics.set(row.id, (list = []));
-      list.push(row.query);
+      getOrCreate(topics, row.id, () => [] as string[]).push(row.query);
     }
     yield rows.map((row) => ({ id: row.id, maxPapers: row.maxPapers, topics: topics.get(row.id) ?? [] }));
     afterId = last;

@@ -1,3 +1,4 @@
+import { getOrCreate } from '../collections.js';
 import type { TopicNode } from './parse.js';
 import { stem, tokenize } from './tokens.js';
 
@@ -49,11 +50,11 @@ export interface PaperIndex {
 
 function addTokens(postings: Postings, tokens: readonly string[], paper: number) {
   tokens.forEach((token, position) => {
-    let byPaper = postings.get(token);
-    if (!byPaper) postings.set(token, (byPaper = new Map()));
-    let positions = byPaper.get(paper);
-    if (!positions) byPaper.set(paper, (positions = []));
-    positions.push(position);
+    getOrCreate(
+      getOrCreate(postings, token, () => new Map()),
+      paper,
+      () => [],
+    ).push(position);
   });
 }
 
@@ -72,11 +73,8 @@ export function buildPaperIndex(papers: readonly MatchablePaper[]): PaperIndex {
   const categories = new Map<string, Set<number>>();
   const authorNames: string[][][] = [];
   const recency = new Float64Array(size);
-  const addTo = (map: Map<string, Set<number>>, key: string, paper: number) => {
-    let set = map.get(key);
-    if (!set) map.set(key, (set = new Set()));
-    set.add(paper);
-  };
+  const addTo = (map: Map<string, Set<number>>, key: string, paper: number) =>
+    getOrCreate(map, key, () => new Set<number>()).add(paper);
 
   papers.forEach((paper, i) => {
     const texts: Record<TextField, string> = {
@@ -106,8 +104,7 @@ export function buildPaperIndex(papers: readonly MatchablePaper[]): PaperIndex {
   const seen = new Map<string, Set<number>>();
   for (const field of textFields) {
     for (const [token, byPaper] of postings[field]) {
-      let set = seen.get(token);
-      if (!set) seen.set(token, (set = new Set()));
+      const set = getOrCreate(seen, token, () => new Set<number>());
       for (const paper of byPaper.keys()) set.add(paper);
     }
   }
@@ -180,9 +177,7 @@ function textLeaf(index: PaperIndex, stems: string[], fields: readonly TextField
           ? positions.length
           : countPhrase([positions, ...others.map((list) => list?.get(paper))]);
       if (count === 0) continue;
-      let entry = hits.get(paper);
-      if (!entry) hits.set(paper, (entry = {}));
-      entry[field] = count;
+      getOrCreate(hits, paper, () => ({}))[field] = count;
     }
   }
   return hits;
