@@ -147,7 +147,8 @@ export interface TopicMatch {
 }
 
 /** paper → occurrences of the leaf in a text field (0 when absent). */
-type Hits = Map<number, Partial<Record<TextField, number>> & { exact?: boolean }>;
+type Hit = Partial<Record<TextField, number>> & { exact?: boolean };
+type Hits = Map<number, Hit>;
 
 interface LeafResult {
   text: string;
@@ -177,7 +178,7 @@ function textLeaf(index: PaperIndex, stems: string[], fields: readonly TextField
           ? positions.length
           : countPhrase([positions, ...others.map((list) => list?.get(paper))]);
       if (count === 0) continue;
-      getOrCreate(hits, paper, () => ({}))[field] = count;
+      getOrCreate(hits, paper, (): Hit => ({}))[field] = count;
     }
   }
   return hits;
