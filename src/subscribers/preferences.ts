@@ -86,6 +86,10 @@ const fieldCodes: Record<string, ErrorCode> = {
   maxPapers: 'invalid_max_papers',
 };
 
+/** `topics.1` → `Topic 2`, `sendHour` → `sendHour`: how a person counts. */
+const fieldLabel = (field: string) =>
+  field.replace(/^topics\.(\d+)$/, (_, i: string) => `Topic ${Number(i) + 1}`);
+
 /** Parses with a schema; a failure becomes one ValidationError whose code names the first bad field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
@@ -94,10 +98,16 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
     field: issue.path.join('.') || undefined,
     message:
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    // Topic syntax errors say where: the 0-based character position in that topic.
+    ...(issue.code === 'custom' && typeof issue.params?.position === 'number'
+      ? { position: issue.params.position }
+      : {}),
   }));
   const first = result.error.issues[0];
   const field = typeof first?.path[0] === 'string' ? first.path[0] : undefined;
   const code = (field && fieldCodes[field]) || 'invalid_body';
-  const summary = issues.map((issue) => (issue.field ? `${issue.field}: ${issue.message}` : issue.message));
+  const summary = issues.map((issue) =>
+    issue.field ? `${fieldLabel(issue.field)}: ${issue.message}` : issue.message,
+  );
   throw new ValidationError(code, summary.join('; '), { details: { issues } });
 }

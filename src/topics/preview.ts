@@ -19,17 +19,20 @@ const previewPaperLimit = 5000;
 const indexLifetimeMs = 60_000;
 
 /**
- * Indexes of recent papers for previews, rebuilt at most once a minute per `days` value: a preview
- * is typed letter by letter, and re-reading thousands of papers per keystroke would not scale.
+ * Indexes of recent papers for previews, per `days` value, rebuilt when new papers arrive or after a
+ * minute (upvotes change, the window slides): a preview is typed letter by letter, and re-reading
+ * thousands of papers per keystroke would not scale.
  */
 export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock'>) {
-  const cache = new Map<number, { builtAt: number; papers: Paper[]; index: PaperIndex }>();
+  const cache = new Map<number, { builtAt: number; newestId: number; papers: Paper[]; index: PaperIndex }>();
+  const newestPaper = ctx.db.$client.prepare('select coalesce(max(id), 0) from papers').pluck();
   return (days: number) => {
     const now = ctx.clock().getTime();
+    const newestId = newestPaper.get() as number;
     let entry = cache.get(days);
-    if (!entry || now - entry.builtAt > indexLifetimeMs) {
+    if (!entry || entry.newestId !== newestId || now - entry.builtAt > indexLifetimeMs) {
       const papers = papersFirstSeenSince(ctx.db, new Date(now - days * 86_400_000), previewPaperLimit);
-      entry = { builtAt: now, papers, index: buildPaperIndex(papers) };
+      entry = { builtAt: now, newestId, papers, index: buildPaperIndex(papers) };
       cache.set(days, entry);
     }
     return entry;

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parsePapersJson } from '../../src/papers/sources/json.js';
+import { upsertPapers } from '../../src/papers/store.js';
 import type { TokenPurpose } from '../../src/subscribers/tokens.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import {
@@ -248,6 +251,39 @@ describe.skipIf(!hasChromium)(
       expect(await headingOf(page)).toBe('Check your inbox');
       expect(subscriberRow(email)).toMatchObject({ status: 'pending', timezone: 'UTC', frequency: 'daily' });
       expect(topicsOf(email)).toEqual(['speculative decoding']);
+    });
+
+    it('previews what each topic line would catch while typing, and shows syntax errors', async () => {
+      const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8'));
+      upsertPapers(app.runtime.db, parsePapersJson(sample, new Date()).records, 'file', new Date());
+      const page = await newPage();
+      await open(page, '/');
+      const preview = page.locator('#topic-preview');
+      expect(await preview.isHidden()).toBe(true);
+
+      await page.getByLabel('Topics').fill('diffusion\n"unclosed');
+      await expect.poll(() => preview.isVisible()).toBe(true);
+      const items = preview.locator('li.preview-topic');
+      await expect.poll(() => items.count()).toBe(2);
+      expect(await items.nth(0).locator('.preview-count').textContent()).toMatch(
+        /^ \d+ papers? in the last 7 days$/,
+      );
+      expect(await items.nth(0).locator('.preview-papers li').count()).toBeGreaterThan(0);
+      expect(await items.nth(1).locator('.preview-error').textContent()).toMatch(/Unclosed quote/);
+      expect(await items.nth(1).getAttribute('data-position')).toBe('0');
+
+      await page.getByLabel('Topics').fill('');
+      await expect.poll(() => preview.isHidden()).toBe(true);
+    });
+
+    it('shows the weekly day only for a weekly digest', async () => {
+      const manageToken = await activeSubscriber('weekly-toggle@example.org', ['robotics']);
+      const page = await newPage();
+      await open(page, `/manage/${manageToken}`);
+      const day = page.getByLabel('Weekly digest day');
+      expect(await day.isVisible()).toBe(false);
+      await page.getByLabel('Weekly', { exact: true }).check();
+      await expect.poll(() => day.isVisible()).toBe(true);
     });
   },
 );

@@ -39,7 +39,7 @@ ${errorBox(error)}
 ${topicsField(view.topics)}
 ${frequencyField(view.frequency)}
 <div class="row">
-<div class="field"><label for="weeklyDay">Weekly digest day</label>
+<div class="field" data-weekly-only><label for="weeklyDay">Weekly digest day</label>
 <select id="weeklyDay" name="weeklyDay">${weekdays.map(
       (day, index) =>
         html`<option value="${index}" ${index === view.weeklyDay ? 'selected' : ''}>${day}</option>`,
