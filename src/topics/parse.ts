@@ -65,7 +65,8 @@ function lex(query: string): Token[] {
       char === '-' &&
       i + 1 < query.length &&
       !isSpace(query[i + 1] as string) &&
-      (i === 0 || wordBreak(query[i - 1] as string))
+      // After another "-" too, so that `--word` is a double negation rather than the word `-word`.
+      (i === 0 || wordBreak(query[i - 1] as string) || tokens.at(-1)?.kind === '-')
     ) {
       tokens.push({ kind: '-', position: i++ });
     } else {
@@ -233,8 +234,13 @@ export function parseTopic(query: string): TopicNode {
       if (!startsOperand(peek()))
         throw new TopicSyntaxError(`Expected a word after OR, found ${describe(peek())}`, peek().position);
       const child = andExpr(depth);
-      if (child) children.push(child);
-      else throw new TopicSyntaxError('OR between common words only', or.position);
+      // Dropping a side of only common words would silently narrow the OR, whichever side it is.
+      if (!child || !first)
+        throw new TopicSyntaxError(
+          'Each side of OR needs a word other than common words such as "the"',
+          or.position,
+        );
+      children.push(child);
     }
     if (children.length === 0) return undefined;
     return children.length === 1 ? children[0] : { type: 'or', children, position };

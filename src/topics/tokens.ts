@@ -5,9 +5,11 @@ export function tokenize(text: string): string[] {
   return (
     text
       .normalize('NFKD')
-      .replace(/\p{M}/gu, '')
+      // Only Latin and Greek accents are dropped: elsewhere the mark is part of the letter (デ, й, हि).
+      .replace(/([\p{Script=Latin}\p{Script=Greek}])\p{M}+/gu, '$1')
+      .normalize('NFC')
       .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? []
+      .match(/[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu) ?? []
   );
 }
 
