@@ -246,6 +246,22 @@ describe('ranking', () => {
     ]);
   });
 
+  it('keeps a title hit first against an abstract that repeats the word, on a long title, with 10,000 upvotes', () => {
+    const filler = 'on the design of efficient systems for large scale learning';
+    for (const repeats of [1, 3, 10, 30]) {
+      const papers = [
+        paper({ title: `Speculative ${filler} ${filler}`, abstract: 'Nothing about it here.', upvotes: 0 }),
+        paper({
+          title: 'Serving models',
+          abstract: Array.from({ length: repeats }, () => 'speculative').join(' and '),
+          upvotes: 10_000,
+        }),
+        ...Array.from({ length: 20 }, (_, i) => paper({ title: `Short title ${i}`, abstract: 'Short.' })),
+      ];
+      expect(titlesMatching(papers, 'speculative')[0], `${repeats} repeats`).toMatch(/^Speculative/);
+    }
+  });
+
   it('breaks near-ties by upvotes', () => {
     const twin = { title: 'Vision transformers need registers', abstract: 'Attention maps have artifacts.' };
     const papers = [
