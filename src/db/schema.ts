@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const subscriberStatuses = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberStatus = (typeof subscriberStatuses)[number];
@@ -130,3 +130,60 @@ export const ingestRuns = sqliteTable(
   },
   (table) => [index('ingest_runs_finished_idx').on(table.finishedAt)],
 );
+
+export const digestStatuses = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
+export type DigestStatus = (typeof digestStatuses)[number];
+
+/**
+ * One digest: one subscriber, one local date. The unique index is what makes planning idempotent;
+ * the status moves queued → sending → sent | failed | skipped, and a sent row is never sent again.
+ */
+export const digests = sqliteTable(
+  'digests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    /** The subscriber's local calendar date the digest is for, `YYYY-MM-DD`. */
+    localDate: text('local_date').notNull(),
+    status: text('status', { enum: digestStatuses }).notNull().default('queued'),
+    /** Papers first seen at or after this instant are new for this digest. */
+    windowStart: timestamp('window_start').notNull(),
+    plannedAt: timestamp('planned_at').notNull(),
+    sendingAt: timestamp('sending_at'),
+    sentAt: timestamp('sent_at'),
+    messageId: text('message_id'),
+    attempts: integer('attempts').notNull().default(0),
+    paperCount: integer('paper_count').notNull().default(0),
+    error: text('error'),
+  },
+  (table) => [
+    uniqueIndex('digests_subscriber_date_unique').on(table.subscriberId, table.localDate),
+    index('digests_status_idx').on(table.status, table.id),
+  ],
+);
+
+/** The papers of one digest, in rank order, with why each was chosen; also "never send twice". */
+export const digestPapers = sqliteTable(
+  'digest_papers',
+  {
+    digestId: integer('digest_id')
+      .notNull()
+      .references(() => digests.id, { onDelete: 'cascade' }),
+    paperId: integer('paper_id')
+      .notNull()
+      .references(() => papers.id, { onDelete: 'cascade' }),
+    subscriberId: integer('subscriber_id').notNull(),
+    position: integer('position').notNull(),
+    score: real('score').notNull(),
+    topic: text('topic'),
+    matched: text('matched', { mode: 'json' }).$type<string[]>().notNull(),
+  },
+  (table) => [
+    uniqueIndex('digest_papers_pk').on(table.digestId, table.position),
+    index('digest_papers_subscriber_paper_idx').on(table.subscriberId, table.paperId),
+  ],
+);
+
+export type Digest = typeof digests.$inferSelect;

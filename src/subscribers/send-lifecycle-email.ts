@@ -1,5 +1,5 @@
 import type { MailCtx } from '../context.js';
-import { renderEmail } from '../email/render.js';
+import { renderLifecycleEmail } from '../email/render.js';
 import type { JobPayload } from '../queue/jobs.js';
 import { findSubscriberById, readTopics } from './store.js';
 
@@ -34,7 +34,7 @@ export async function sendLifecycleEmail({
           email: subscriber.email,
           manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}`,
         };
-  const email = renderEmail(ctx.templates, input.kind, values);
+  const email = renderLifecycleEmail(ctx.templates, input.kind, values);
   const { messageId } = await ctx.mailer.send({ to: subscriber.email, tag: input.kind, ...email });
   ctx.log.info({ subscriberId: subscriber.id, kind: input.kind, messageId }, 'lifecycle email sent');
   return { sent: true, messageId };
