@@ -4,7 +4,7 @@ import type { Db } from './db/client.js';
 import type { Mailer } from './email/mailer.js';
 import type { EmailTemplates } from './email/templates.js';
 import type { Logger } from './log.js';
-import type { Enqueue } from './queue/jobs.js';
+import type { Enqueue, EnqueueMany } from './queue/jobs.js';
 import type { Tokens } from './subscribers/tokens.js';
 
 /** What every verb may use. Built once by a composition root in `main/`; features never build their own. */
@@ -15,6 +15,7 @@ export interface Ctx {
   log: Logger;
   tokens: Tokens;
   enqueue: Enqueue;
+  enqueueMany: EnqueueMany;
   /** True at most once per address per 10 minutes: the guard against mail-bombing a victim. */
   claimEmailSlot: (email: string) => Promise<boolean>;
 }

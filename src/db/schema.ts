@@ -52,10 +52,11 @@ export const eventTypes = [
   'preferences_changed',
   'unsubscribed',
   'resubscribed',
+  'bounced',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
-export const eventSources = ['form', 'api', 'link', 'one-click', 'manage'] as const;
+export const eventSources = ['form', 'api', 'link', 'one-click', 'manage', 'delivery'] as const;
 export type EventSource = (typeof eventSources)[number];
 
 export const subscriberEvents = sqliteTable(
@@ -152,6 +153,8 @@ export const digests = sqliteTable(
     windowStart: timestamp('window_start').notNull(),
     plannedAt: timestamp('planned_at').notNull(),
     sendingAt: timestamp('sending_at'),
+    /** Set just before the final dot of SMTP DATA: after a crash, set means "the server may have it". */
+    dataSentAt: timestamp('data_sent_at'),
     sentAt: timestamp('sent_at'),
     messageId: text('message_id'),
     attempts: integer('attempts').notNull().default(0),

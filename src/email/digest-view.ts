@@ -104,7 +104,7 @@ export function digestEmailValues(input: {
   const moreCount = Math.max(0, picks.length - cards.length);
   const topicsLine = subscriber.topics.join('; ');
   const first = picks[0]?.paper.title ?? '';
-  const subject = `${plural(picks.length, 'new paper')}: ${first}`;
+  const subject = picks.length === 0 ? 'No new papers' : `${plural(picks.length, 'new paper')}: ${first}`;
   return {
     subject: subject.length > 110 ? `${subject.slice(0, 109).trimEnd()}…` : subject,
     preheader: cards

@@ -1,6 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer as collect } from 'node:stream/consumers';
 import nodemailer from 'nodemailer';
+import DKIM from 'nodemailer/lib/dkim';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config.js';
 
 export interface OutgoingEmail {
@@ -9,8 +13,19 @@ export interface OutgoingEmail {
   html: string;
   text: string;
   headers?: Record<string, string>;
+  /** A stable Message-ID (with angle brackets); generated when absent. */
+  messageId?: string;
   /** A name for the outbox file, e.g. `confirmation`. */
   tag: string;
+}
+
+export interface SendHooks {
+  /**
+   * Called synchronously after the whole message has been handed to the SMTP connection and just
+   * before the end-of-data dot that lets the server accept it. A crash before this call means the
+   * server cannot have accepted the message; see docs/ARCHITECTURE.md (delivery).
+   */
+  beforeDataEnd?: () => void;
 }
 
 /** The SMTP server refused the message for good (5xx): retrying cannot help. */
@@ -25,6 +40,12 @@ export class PermanentDeliveryError extends Error {
   }
 }
 
+export interface Mailer {
+  /** Resolves once the SMTP server (or the outbox) has accepted the message: "submitted", not "delivered". */
+  send(email: OutgoingEmail, hooks?: SendHooks): Promise<{ messageId: string }>;
+  close(): void;
+}
+
 /** 5xx answers become PermanentDeliveryError; 4xx and connection errors stay as they are (retryable). */
 function classify(error: unknown): unknown {
   const code = (error as { responseCode?: unknown } | null)?.responseCode;
@@ -34,30 +55,65 @@ function classify(error: unknown): unknown {
   return error;
 }
 
-export interface Mailer {
-  /** Resolves once the SMTP server (or the outbox) has accepted the message: "submitted", not "delivered". */
-  send(email: OutgoingEmail): Promise<{ messageId: string }>;
-  close(): void;
+/** The message bytes, calling `beforeEnd` synchronously once they have all been read. */
+function streamWithHook(message: Buffer, beforeEnd?: () => void): Readable {
+  let isSent = false;
+  return new Readable({
+    read() {
+      if (!isSent) {
+        isSent = true;
+        this.push(message);
+        return;
+      }
+      beforeEnd?.();
+      this.push(null);
+    },
+  });
 }
 
-/** SMTP (pooled) when `SMTP_URL` is set; otherwise the outbox writes each message to `OUTBOX_DIR`. */
+const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
+
+/**
+ * SMTP (pooled) when `SMTP_URL` is set; otherwise the outbox writes each message to `OUTBOX_DIR`.
+ * Messages are composed and DKIM-signed here, then sent raw, so that the send hooks see the real
+ * end of the data.
+ */
 export function createMailer(mail: Config['mail']): Mailer {
-  const dkim = mail.dkim && {
-    domainName: mail.dkim.domain,
-    keySelector: mail.dkim.selector,
-    privateKey: readFileSync(mail.dkim.privateKeyFile, 'utf8'),
-  };
-  const defaults = { from: mail.from, ...(dkim ? { dkim } : {}) };
+  const signer =
+    mail.dkim &&
+    new DKIM({
+      domainName: mail.dkim.domain,
+      keySelector: mail.dkim.selector,
+      privateKey: readFileSync(mail.dkim.privateKeyFile, 'utf8'),
+    });
+  const from = mail.from;
+
+  async function compose(email: OutgoingEmail): Promise<{ raw: Buffer; messageId: string }> {
+    const node = new MailComposer({
+      from,
+      to: email.to,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      headers: email.headers,
+      messageId: email.messageId,
+    }).compile();
+    const messageId = node.messageId();
+    const built = await node.build();
+    return { raw: signer ? await collect(signer.sign(built)) : built, messageId };
+  }
+
   if (mail.smtpUrl) {
-    const transport = nodemailer.createTransport(
-      { url: mail.smtpUrl, pool: true, maxConnections: 5, ...defaults },
-      defaults,
-    );
+    const transport = nodemailer.createTransport({ url: mail.smtpUrl, pool: true, maxConnections: 5 });
     return {
-      async send(email) {
+      async send(email, hooks) {
+        const { raw, messageId } = await compose(email);
         try {
-          const info = await transport.sendMail(toMessage(email));
-          return { messageId: info.messageId };
+          await transport.sendMail({
+            envelope: { from: addressOf(from), to: [email.to] },
+            raw: streamWithHook(raw, hooks?.beforeDataEnd),
+          });
+          return { messageId };
         } catch (error) {
           throw classify(error);
         }
@@ -65,25 +121,23 @@ export function createMailer(mail: Config['mail']): Mailer {
       close: () => transport.close(),
     };
   }
-  const transport = nodemailer.createTransport(
-    { streamTransport: true, buffer: true, newline: 'unix' },
-    defaults,
-  );
+
   let sequence = 0;
   return {
-    async send(email) {
-      const info = await transport.sendMail(toMessage(email));
+    async send(email, hooks) {
+      const { raw, messageId } = await compose(email);
+      hooks?.beforeDataEnd?.();
       mkdirSync(mail.outboxDir, { recursive: true });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const base = join(mail.outboxDir, `${stamp}-${process.pid}-${sequence++}-${email.tag}`);
-      writeFileSync(`${base}.eml`, info.message as Buffer);
+      writeFileSync(`${base}.eml`, raw);
       writeFileSync(`${base}.html`, email.html);
-      return { messageId: info.messageId };
+      return { messageId };
     },
-    close: () => transport.close(),
+    close() {},
   };
 }
 
-function toMessage(email: OutgoingEmail) {
-  return { to: email.to, subject: email.subject, html: email.html, text: email.text, headers: email.headers };
-}
+/** A stable Message-ID for one digest, so a retried send carries the same id. */
+export const messageIdFor = (from: string, local: string) =>
+  `<${local}@${addressOf(from).split('@')[1] ?? 'localhost'}>`;

@@ -5,6 +5,8 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Ctx } from '../context.js';
+import { viewDigest } from '../digests/view-digest.js';
+import type { EmailTemplates } from '../email/templates.js';
 import { AppError } from '../errors.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { publicWriteLimit } from './middleware.js';
@@ -21,10 +23,11 @@ const publicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
 export interface AppDeps {
   ctx: Ctx;
   redis: Redis;
+  templates: EmailTemplates;
 }
 
 /** Builds the express app; never listens (the composition root does), so tests mount it on port 0. */
-export function createApp({ ctx, redis }: AppDeps): Express {
+export function createApp({ ctx, redis, templates }: AppDeps): Express {
   const { http } = ctx.config;
   const app = express();
   app.disable('x-powered-by');
@@ -50,6 +53,9 @@ export function createApp({ ctx, redis }: AppDeps): Express {
   app.use('/api', apiErrorHandler(ctx.log));
 
   app.use(pages(ctx, limit));
+  app.get('/digests/:token', (req, res) => {
+    res.send(viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));
+  });
   app.use((_req, res) => {
     res
       .status(404)

@@ -1,12 +1,19 @@
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
+import type { Db } from '../db/client.js';
 import { migrateDatabase, openDatabase } from '../db/client.js';
+import { planDigests } from '../digests/plan-digests.js';
+import { previewDigest } from '../digests/view-digest.js';
+import { compileEmailTemplates } from '../email/templates.js';
+import { NotFoundError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { FeedError } from '../papers/fetch-feed.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
-import { createProgress } from './progress.js';
+import { createTokens } from '../subscribers/tokens.js';
+import { createProgress, type ProgressReporter } from './progress.js';
 import { startRuntime } from './runtime.js';
 import { resolveSecretKey } from './secret.js';
 
@@ -18,13 +25,39 @@ Commands:
   worker    workers and schedulers only
   migrate   apply database migrations and exit
   ingest <hf-daily|arxiv:CATS|FILE> [--date YYYY-MM-DD]
-            fetch papers from a source (or read a JSON/Atom file) and store them`;
+            fetch papers from a source (or read a JSON/Atom file) and store them
+  digest [--due | --all] [--at ISO-TIME] [--wait]
+            plan the digests due now (or today's for every active subscriber); --wait also
+            sends them in this process and prints the counts
+  preview <email> [--out FILE]
+            render the digest that address would get now; sends nothing`;
 
 const roles = {
   start: { http: true, workers: true },
   serve: { http: true, workers: false },
   worker: { http: false, workers: true },
 } as const;
+
+/** Polls the planned digests until none is queued or sending; returns how they ended. */
+async function waitForDigests(db: Db, ids: number[], progress: ProgressReporter) {
+  const counts = { sent: 0, skipped: 0, failed: 0 };
+  if (ids.length === 0) return counts;
+  const statusOf = db.$client.prepare(
+    `select status, count(*) as n from digests where id in (select value from json_each(?)) group by status`,
+  );
+  const list = JSON.stringify(ids);
+  for (;;) {
+    const rows = statusOf.all(list) as { status: string; n: number }[];
+    const by = Object.fromEntries(rows.map((row) => [row.status, row.n])) as Record<string, number>;
+    const done = (by.sent ?? 0) + (by.skipped ?? 0) + (by.failed ?? 0);
+    progress.update(done, ids.length);
+    if (done === ids.length) {
+      progress.stop();
+      return { sent: by.sent ?? 0, skipped: by.skipped ?? 0, failed: by.failed ?? 0 };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 /** A failure the user can act on: one line, no stack. */
 class UsageError extends Error {
@@ -40,7 +73,15 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, date: { type: 'string' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      date: { type: 'string' },
+      due: { type: 'boolean' },
+      all: { type: 'boolean' },
+      at: { type: 'string' },
+      wait: { type: 'boolean' },
+      out: { type: 'string' },
+    },
   });
   const command = positionals[0] ?? 'start';
   if (values.help || command === 'help') {
@@ -81,6 +122,63 @@ async function main(argv: string[]): Promise<number> {
       throw error;
     } finally {
       db.$client.close();
+    }
+  }
+  if (command === 'preview') {
+    const email = positionals[1];
+    if (!email) throw new UsageError('preview needs an email address');
+    const db = openDatabase(config.databasePath);
+    migrateDatabase(db);
+    try {
+      const ctx = {
+        config,
+        db,
+        clock: systemClock,
+        tokens: createTokens(config.secretKey),
+        templates: await compileEmailTemplates(),
+      };
+      const preview = previewDigest({ ctx, input: { email } });
+      if (values.out) {
+        writeFileSync(values.out, preview.html);
+        console.error(
+          `${preview.picks} papers for ${email} (${preview.status}); wrote ${values.out}: "${preview.subject}"`,
+        );
+      } else {
+        process.stdout.write(preview.html);
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new UsageError(error.message, 1);
+      throw error;
+    } finally {
+      db.$client.close();
+    }
+  }
+  if (command === 'digest') {
+    if (values.due && values.all) throw new UsageError('digest takes --due or --all, not both');
+    const at = values.at === undefined ? undefined : new Date(values.at);
+    if (at && Number.isNaN(at.getTime()))
+      throw new UsageError(`--at must be an ISO time, not "${values.at}"`);
+    const runtime = await startRuntime(config, {
+      http: false,
+      workers: values.wait === true,
+      queues: ['send'],
+      schedules: false,
+      log,
+    });
+    try {
+      const planned = await planDigests({
+        ctx: runtime.ctx,
+        input: { mode: values.all ? 'all' : 'due', at },
+      });
+      console.log(`planned ${planned.planned} digests`);
+      if (values.wait) {
+        const counts = await waitForDigests(runtime.db, planned.digestIds, createProgress('digest', log));
+        console.log(`sent ${counts.sent}, skipped ${counts.skipped}, failed ${counts.failed}`);
+      }
+      return 0;
+    } finally {
+      await runtime.close();
     }
   }
   if (!(command in roles)) {

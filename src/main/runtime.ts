@@ -5,12 +5,15 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Ctx, MailCtx } from '../context.js';
 import { type Db, migrateDatabase, openDatabase } from '../db/client.js';
+import { planDigests } from '../digests/plan-digests.js';
+import { createCandidatesCache, type SendCtx, sendDigest } from '../digests/send-digest.js';
 import { createMailer, type Mailer } from '../email/mailer.js';
 import { compileEmailTemplates } from '../email/templates.js';
 import { createApp } from '../http/app.js';
 import { createLogger, type Logger } from '../log.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { checkRedis, createRedis } from '../queue/connection.js';
+import type { QueueName } from '../queue/jobs.js';
 import { createProducer, type Producer } from '../queue/producer.js';
 import { registerSchedules } from '../queue/schedules.js';
 import { createEmailThrottle } from '../queue/throttle.js';
@@ -21,6 +24,10 @@ import { createTokens } from '../subscribers/tokens.js';
 export interface RuntimeOptions {
   http: boolean;
   workers: boolean;
+  /** Only these queues get workers; all when absent. */
+  queues?: QueueName[];
+  /** Register the repeating jobs (ingestion, digest tick); default true with workers. */
+  schedules?: boolean;
   clock?: Clock;
   log?: Logger;
 }
@@ -52,33 +59,48 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     log,
     tokens: createTokens(config.secretKey),
     enqueue: producer.enqueue,
+    enqueueMany: producer.enqueueMany,
     claimEmailSlot: createEmailThrottle(redis, { prefix: config.redis.prefix, secretKey: config.secretKey }),
   };
 
+  const templates = await compileEmailTemplates();
   let mailer: Mailer | undefined;
   let workers: Worker[] = [];
   if (options.workers) {
     mailer = createMailer(config.mail);
-    const mailCtx: MailCtx = { ...ctx, mailer, templates: await compileEmailTemplates() };
+    const mailCtx: MailCtx = { ...ctx, mailer, templates };
+    const sendCtx: SendCtx = { ...mailCtx, candidates: createCandidatesCache(ctx) };
     workers = startWorkers({
       connection: redis,
       prefix: config.redis.prefix,
       log,
-      concurrency: { mail: config.digests.sendConcurrency, ingest: 1 },
+      concurrency: { mail: 5, ingest: 1, digests: 1, send: config.digests.sendConcurrency },
+      ratePerSecond: { send: config.digests.sendRatePerSecond },
+      queues: options.queues,
       handlers: {
         'lifecycle-email': (input) => sendLifecycleEmail({ ctx: mailCtx, input }),
+        'digest-tick': (input) =>
+          planDigests({ ctx, input: { mode: input.mode, at: input.at ? new Date(input.at) : undefined } }),
+        'send-digest': (input, job) =>
+          sendDigest({
+            ctx: sendCtx,
+            input: {
+              digestId: input.digestId,
+              isLastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+            },
+          }),
         ingest: async (input) => {
           const result = await ingestPapers({ ctx, input });
           return { inserted: result.inserted, updated: result.updated, rejected: result.rejected.length };
         },
       },
     });
-    await registerSchedules(producer, config, log);
+    if (options.schedules ?? true) await registerSchedules(producer, config, log);
   }
 
   let server: Server | undefined;
   if (options.http) {
-    const app = createApp({ ctx, redis });
+    const app = createApp({ ctx, redis, templates });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.http.port, config.http.host, (error?: Error) =>
         error ? reject(error) : resolve(listening),

@@ -116,7 +116,7 @@ export function papersFirstSeenSince(db: Db, since: Date, limit: number): Paper[
   return rows.map(rowToPaper);
 }
 
-function rowToPaper(row: Record<string, unknown>): Paper {
+export function rowToPaper(row: Record<string, unknown>): Paper {
   const list = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as string[]) : null);
   return {
     id: row.id as number,

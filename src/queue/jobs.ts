@@ -14,6 +14,20 @@ export const jobCatalog = {
     // ~2 s, 4 s, 8 s … about 8 minutes in all: rides out an SMTP server restart.
     options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
   },
+  'digest-tick': {
+    queue: 'digests',
+    // `at` lets `paperboy digest --at` plan for another time; the scheduler's jobs plan for now.
+    payload: z.object({ mode: z.enum(['due', 'all']).default('due'), at: z.string().optional() }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  },
+  'send-digest': {
+    queue: 'send',
+    payload: z.object({ digestId: z.number().int().positive() }),
+    // One job per digest row: adding it twice is a no-op, so planning may safely re-enqueue.
+    jobId: (payload: { digestId: number }) => `digest-${payload.digestId}`,
+    // 4xx and connection errors: ~5 s, 10 s, 20 s … about 40 minutes in all.
+    options: { attempts: 10, backoff: { type: 'exponential', delay: 5000 } },
+  },
   ingest: {
     queue: 'ingest',
     // The source name is the job's id of what to read; the papers themselves never pass through Redis.
@@ -29,3 +43,4 @@ export type QueueName = (typeof jobCatalog)[JobName]['queue'];
 export const queueNames: QueueName[] = [...new Set(Object.values(jobCatalog).map((job) => job.queue))];
 
 export type Enqueue = <N extends JobName>(name: N, payload: JobPayload<N>) => Promise<void>;
+export type EnqueueMany = <N extends JobName>(name: N, payloads: JobPayload<N>[]) => Promise<void>;

@@ -1,9 +1,17 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Enqueue, jobCatalog, type QueueName, queueNames } from './jobs.js';
+import {
+  type Enqueue,
+  type EnqueueMany,
+  type JobName,
+  jobCatalog,
+  type QueueName,
+  queueNames,
+} from './jobs.js';
 
 export interface Producer {
   enqueue: Enqueue;
+  enqueueMany: EnqueueMany;
   queues: Record<QueueName, Queue>;
   close(): Promise<void>;
 }
@@ -12,16 +20,29 @@ export function createProducer(connection: Redis, prefix: string): Producer {
   const queues = Object.fromEntries(
     queueNames.map((name) => [name, new Queue(name, { connection, prefix })]),
   ) as Record<QueueName, Queue>;
-  return {
-    queues,
-    async enqueue(name, payload) {
-      const job = jobCatalog[name];
-      await queues[job.queue].add(name, job.payload.parse(payload), {
+  const jobFor = (name: JobName, payload: unknown) => {
+    const job = jobCatalog[name];
+    const data = job.payload.parse(payload);
+    const jobId = 'jobId' in job ? job.jobId(data as { digestId: number }) : undefined;
+    return {
+      name,
+      data,
+      opts: {
         ...job.options,
+        ...(jobId ? { jobId } : {}),
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
-      });
-    },
+      },
+    };
+  };
+  const enqueueMany: EnqueueMany = async (name, payloads) => {
+    if (payloads.length === 0) return;
+    await queues[jobCatalog[name].queue].addBulk(payloads.map((payload) => jobFor(name, payload)));
+  };
+  return {
+    queues,
+    enqueue: (name, payload) => enqueueMany(name, [payload]),
+    enqueueMany,
     async close() {
       await Promise.all(Object.values(queues).map((queue) => queue.close()));
     },

@@ -23,6 +23,15 @@ export async function registerSchedules(producer: Producer, config: Config, log:
       },
     );
   }
+  await producer.queues.digests.upsertJobScheduler(
+    'digest-tick',
+    { pattern: config.digests.tickCron },
+    {
+      name: 'digest-tick',
+      data: { mode: 'due' },
+      opts: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+    },
+  );
   for (const scheduler of await queue.getJobSchedulers()) {
     if (scheduler.key.startsWith(ingestPrefix) && !wanted.has(scheduler.key)) {
       await queue.removeJobScheduler(scheduler.key);

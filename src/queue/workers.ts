@@ -12,13 +12,19 @@ export function startWorkers(options: {
   prefix: string;
   handlers: JobHandlers;
   concurrency: Partial<Record<QueueName, number>>;
+  /** Jobs per second a queue may start, across all workers (BullMQ's global limiter). */
+  ratePerSecond?: Partial<Record<QueueName, number>>;
+  /** Only these queues get workers (`paperboy digest --wait` runs the send queue alone). */
+  queues?: QueueName[];
   log: Logger;
 }): Worker[] {
   const byQueue = new Map<QueueName, JobName[]>();
   for (const [name, job] of Object.entries(jobCatalog) as [JobName, (typeof jobCatalog)[JobName]][]) {
     byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), name]);
   }
-  return [...byQueue.keys()].map((queue) => {
+  const queues = [...byQueue.keys()].filter((queue) => !options.queues || options.queues.includes(queue));
+  return queues.map((queue) => {
+    const rate = options.ratePerSecond?.[queue];
     const worker = new Worker(
       queue,
       async (job) => {

@@ -390,7 +390,7 @@ const badInputs: BadInput[] = [
 /** What the HTML pages show for each code: the message names the field (or the body problem). */
 const pageMessages: Partial<Record<ErrorCode, RegExp>> = {
   invalid_email: /\bemail: /,
-  invalid_topics: /\btopics(\.\d+)?: /,
+  invalid_topics: /\b(topics|Topic \d+): /,
   invalid_frequency: /\bfrequency: /,
   invalid_weekly_day: /\bweeklyDay: /,
   invalid_timezone: /\btimezone: /,

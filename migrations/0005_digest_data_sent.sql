@@ -1,0 +1,1 @@
+ALTER TABLE `digests` ADD `data_sent_at` integer;

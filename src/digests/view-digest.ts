@@ -1,0 +1,88 @@
+import type { Ctx } from '../context.js';
+import { digestEmailValues } from '../email/digest-view.js';
+import { renderDigestEmail } from '../email/render.js';
+import type { EmailTemplates } from '../email/templates.js';
+import { NotFoundError } from '../errors.js';
+import { normalizeEmail } from '../subscribers/email-address.js';
+import { findSubscriberByEmail, findSubscriberById, readTopics } from '../subscribers/store.js';
+import { storedDigestPicks } from './paper-rows.js';
+import { windowStartFor } from './plan.js';
+import { type DigestPick, loadDigestCandidates, pickDigestPapers, sentPaperIds } from './select.js';
+import { digestLinks } from './send-digest.js';
+
+/** The web version of one digest ("view in browser"): the same layout, every paper it picked. */
+export function viewDigest({
+  ctx,
+  input,
+}: {
+  ctx: Pick<Ctx, 'db' | 'tokens' | 'clock' | 'config'> & { templates: EmailTemplates };
+  input: { token: string };
+}): string {
+  const notFound = () => new NotFoundError('This digest link is not valid.');
+  const digestId = ctx.tokens.peek(input.token, 'digest');
+  const digest =
+    digestId === undefined
+      ? undefined
+      : (ctx.db.$client
+          .prepare(
+            'select id, subscriber_id as subscriberId, local_date as localDate from digests where id = ?',
+          )
+          .get(digestId) as { id: number; subscriberId: number; localDate: string } | undefined);
+  const subscriber = digest && findSubscriberById(ctx.db, digest.subscriberId);
+  if (!digest || !subscriber) throw notFound();
+  if (
+    !ctx.tokens.verify(input.token, 'digest', { id: digest.id, tokenSalt: subscriber.tokenSalt }, ctx.clock())
+  ) {
+    throw notFound();
+  }
+  const picks = storedDigestPicks(ctx.db, digest.id);
+  const values = digestEmailValues({
+    picks,
+    shown: picks.length,
+    localDate: digest.localDate,
+    subscriber: {
+      email: subscriber.email,
+      frequency: subscriber.frequency,
+      topics: readTopics(ctx.db, subscriber.id),
+    },
+    urls: digestLinks(ctx, subscriber, digest.id, ctx.clock()),
+  });
+  return renderDigestEmail(ctx.templates, values).html;
+}
+
+/** The digest an address would get now (`paperboy preview`): nothing is stored or sent. */
+export function previewDigest({
+  ctx,
+  input,
+}: {
+  ctx: Pick<Ctx, 'db' | 'tokens' | 'clock' | 'config'> & { templates: EmailTemplates };
+  input: { email: string };
+}) {
+  const normalized = normalizeEmail(input.email);
+  const subscriber = normalized.ok ? findSubscriberByEmail(ctx.db, normalized.email) : undefined;
+  if (!subscriber) throw new NotFoundError(`No subscriber with the address ${input.email}`);
+  const now = ctx.clock();
+  const last = ctx.db.$client
+    .prepare('select planned_at from digests where subscriber_id = ? order by local_date desc limit 1')
+    .pluck()
+    .get(subscriber.id) as number | undefined;
+  const topics = readTopics(ctx.db, subscriber.id);
+  const picks: DigestPick[] = pickDigestPapers(
+    loadDigestCandidates(ctx.db, now),
+    { topics },
+    {
+      windowStart: windowStartFor(subscriber.frequency, last === undefined ? undefined : new Date(last), now),
+      sent: sentPaperIds(ctx.db, subscriber.id),
+    },
+  );
+  const links = digestLinks(ctx, subscriber, 1, now);
+  const values = digestEmailValues({
+    picks,
+    shown: subscriber.maxPapers,
+    localDate: now.toISOString().slice(0, 10),
+    subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
+    // There is no digest row yet, so "view in browser" points at the preferences page.
+    urls: { ...links, web: links.manage },
+  });
+  return { picks: picks.length, status: subscriber.status, ...renderDigestEmail(ctx.templates, values) };
+}
