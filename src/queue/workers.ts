@@ -46,6 +46,7 @@ export function startWorkers(options: {
         connection: options.connection,
         prefix: options.prefix,
         concurrency: options.concurrency[queue] ?? 5,
+        ...(rate ? { limiter: { max: rate, duration: 1000 } } : {}),
       },
     );
     worker.on('failed', (job, error) =>
