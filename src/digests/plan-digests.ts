@@ -31,7 +31,8 @@ export async function planDigests({
     `select s.id, s.frequency, s.weekly_day as weeklyDay, s.timezone, s.send_hour as sendHour,
             s.confirmed_at as confirmedAt,
             (select local_date from digests d where d.subscriber_id = s.id order by local_date desc limit 1) as lastDigestDate,
-            (select planned_at from digests d where d.subscriber_id = s.id order by local_date desc limit 1) as lastPlannedAt
+            (select planned_at from digests d where d.subscriber_id = s.id and d.status != 'failed'
+              order by local_date desc limit 1) as lastPlannedAt
      from subscribers s where s.status = 'active' and s.id > ? order by s.id limit ?`,
   );
   const insert = sqlite.prepare(

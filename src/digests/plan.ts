@@ -106,7 +106,10 @@ export function todayLocalDate(subscriber: PlanSubscriber, now: Date): string | 
   return subscriber.lastDigestDate !== undefined && subscriber.lastDigestDate >= date ? undefined : date;
 }
 
-/** Where a new digest's "new papers" window starts: the previous digest, else 24 hours or 7 days back. */
+/**
+ * Where a new digest's "new papers" window starts: the previous digest that did not fail (so papers
+ * of a failed digest are offered again), else 24 hours or 7 days back.
+ */
 export function windowStartFor(frequency: Frequency, previousPlannedAt: Date | undefined, now: Date): Date {
   if (previousPlannedAt) return previousPlannedAt;
   return new Date(now.getTime() - (frequency === 'weekly' ? 7 : 1) * 86_400_000);
