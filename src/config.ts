@@ -87,6 +87,7 @@ const envSchema = z.object({
   DIGEST_TICK_CRON: withDefault(cron, '*/15 * * * *'),
   SEND_CONCURRENCY: withDefault(int(1, 1000), 10),
   SEND_RATE_PER_SECOND: withDefault(int(0, 100000), 0),
+  JOB_LOCK_MS: withDefault(int(1000, 600_000), 30_000),
   RATE_LIMIT_PER_MINUTE: withDefault(int(1, 1_000_000), 20),
   DKIM_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name')),
   DKIM_SELECTOR: optional(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label')),
@@ -123,6 +124,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       smtpUrl: env.SMTP_URL,
       outboxDir: env.OUTBOX_DIR,
       from: env.MAIL_FROM,
+      /** SMTP connections per process: enough for the send concurrency. */
+      maxConnections: env.SEND_CONCURRENCY,
       dkim:
         env.DKIM_DOMAIN && env.DKIM_SELECTOR && env.DKIM_PRIVATE_KEY_FILE
           ? {
@@ -149,6 +152,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       sendConcurrency: env.SEND_CONCURRENCY,
       sendRatePerSecond: env.SEND_RATE_PER_SECOND,
     },
+    /** A job whose worker stops renewing its lock (it crashed) is taken over after this long. */
+    jobLockMs: env.JOB_LOCK_MS,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import type { Digest, Subscriber } from '../db/schema.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
 import { renderDigestEmail } from '../email/render.js';
+import { observeDigestSend } from '../metrics.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
 import {
   type DigestCandidates,
@@ -105,6 +106,7 @@ export async function sendDigest({
 }): Promise<SendOutcome> {
   const sqlite = ctx.db.$client;
   const now = ctx.clock();
+  const startedAt = performance.now();
   const claim = inTransaction(ctx.db, () => {
     const digest = sqlite
       .prepare(
@@ -226,6 +228,7 @@ export async function sendDigest({
     throw error;
   }
   finish('sent', { messageId, paperCount: picks.length });
+  observeDigestSend((performance.now() - startedAt) / 1000);
   log.info({ papers: picks.length, messageId }, 'digest sent');
   return 'sent';
 }

@@ -38,8 +38,10 @@ export const authorsLine = (authors: readonly string[]) =>
 /** The AI summary when the source has one; else the abstract's first two sentences, at most ~300 characters. */
 export function shortSummary(paper: Pick<Paper, 'aiSummary' | 'abstract'>, maxLength = 300): string {
   const text = paper.aiSummary?.trim() || paper.abstract;
-  const sentences = text.match(/[^.!?]+[.!?]+(\s|$)/g) ?? [text];
-  let summary = sentences.slice(0, 2).join('').trim() || text;
+  // Split only where a stop is followed by white space: a decimal (13.4) or "i.e.," is no sentence end,
+  // and the summary always starts where the text starts.
+  const sentences = text.trim().split(/(?<=[.!?])\s+/);
+  let summary = sentences.slice(0, 2).join(' ') || text;
   if (summary.length > maxLength) {
     const cut = summary.slice(0, maxLength);
     summary = `${cut.slice(0, Math.max(cut.lastIndexOf(' '), maxLength - 40)).trimEnd()}…`;

@@ -1,11 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { buffer as collect } from 'node:stream/consumers';
-import nodemailer from 'nodemailer';
 import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 export interface OutgoingEmail {
   to: string;
@@ -21,9 +20,9 @@ export interface OutgoingEmail {
 
 export interface SendHooks {
   /**
-   * Called synchronously after the whole message has been handed to the SMTP connection and just
-   * before the end-of-data dot that lets the server accept it. A crash before this call means the
-   * server cannot have accepted the message; see docs/ARCHITECTURE.md (delivery).
+   * Called synchronously just before the end-of-data dot, the byte that lets the server accept the
+   * message, is written to the socket. A crash before this call means the server cannot have
+   * accepted the message; see docs/ARCHITECTURE.md (delivery).
    */
   beforeDataEnd?: () => void;
 }
@@ -55,28 +54,11 @@ function classify(error: unknown): unknown {
   return error;
 }
 
-/** The message bytes, calling `beforeEnd` synchronously once they have all been read. */
-function streamWithHook(message: Buffer, beforeEnd?: () => void): Readable {
-  let isSent = false;
-  return new Readable({
-    read() {
-      if (!isSent) {
-        isSent = true;
-        this.push(message);
-        return;
-      }
-      beforeEnd?.();
-      this.push(null);
-    },
-  });
-}
-
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 
 /**
  * SMTP (pooled) when `SMTP_URL` is set; otherwise the outbox writes each message to `OUTBOX_DIR`.
- * Messages are composed and DKIM-signed here, then sent raw, so that the send hooks see the real
- * end of the data.
+ * Messages are composed and DKIM-signed here and sent as finished bytes through `smtp-pool.ts`.
  */
 export function createMailer(mail: Config['mail']): Mailer {
   const signer =
@@ -104,21 +86,18 @@ export function createMailer(mail: Config['mail']): Mailer {
   }
 
   if (mail.smtpUrl) {
-    const transport = nodemailer.createTransport({ url: mail.smtpUrl, pool: true, maxConnections: 5 });
+    const pool = createSmtpPool(mail.smtpUrl, mail.maxConnections);
     return {
       async send(email, hooks) {
         const { raw, messageId } = await compose(email);
         try {
-          await transport.sendMail({
-            envelope: { from: addressOf(from), to: [email.to] },
-            raw: streamWithHook(raw, hooks?.beforeDataEnd),
-          });
+          await pool.send({ from: addressOf(from), to: [email.to] }, raw, hooks?.beforeDataEnd);
           return { messageId };
         } catch (error) {
           throw classify(error);
         }
       },
-      close: () => transport.close(),
+      close: () => pool.close(),
     };
   }
 

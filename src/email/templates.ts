@@ -20,6 +20,8 @@ export async function compileTemplate(name: string): Promise<CompiledTemplate> {
   const mjmlPath = join(templatesDir, `${name}.mjml`);
   const result = await mjml2html(readFileSync(mjmlPath, 'utf8'), {
     filePath: mjmlPath,
+    // MJML 5 skips every mj-include unless told otherwise (silently: no error, no head, no partials).
+    ignoreIncludes: false,
     validationLevel: 'strict',
     fonts: {},
   });

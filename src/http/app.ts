@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
@@ -8,14 +9,18 @@ import type { Ctx } from '../context.js';
 import { viewDigest } from '../digests/view-digest.js';
 import type { EmailTemplates } from '../email/templates.js';
 import { AppError } from '../errors.js';
+import { createScrapeRegistry } from '../metrics.js';
+import { readQueueCounts } from '../queue/counts.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { publicWriteLimit } from './middleware.js';
 import { messagePage } from './pages/layout.js';
+import { adminApi, queueDashboard } from './routes/admin.js';
 import { meApi } from './routes/api-me.js';
 import { papersApi } from './routes/api-papers.js';
 import { subscriptionsApi } from './routes/api-subscriptions.js';
 import { topicsApi } from './routes/api-topics.js';
 import { health } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
 import { pages } from './routes/pages.js';
 
 const publicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
@@ -24,10 +29,12 @@ export interface AppDeps {
   ctx: Ctx;
   redis: Redis;
   templates: EmailTemplates;
+  /** The producer's queues: counted by stats and /metrics, browsed by the dashboard. */
+  queues: Record<string, Queue>;
 }
 
 /** Builds the express app; never listens (the composition root does), so tests mount it on port 0. */
-export function createApp({ ctx, redis, templates }: AppDeps): Express {
+export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   const { http } = ctx.config;
   const app = express();
   app.disable('x-powered-by');
@@ -45,13 +52,16 @@ export function createApp({ ctx, redis, templates }: AppDeps): Express {
 
   const limit = publicWriteLimit(redis, ctx.config.redis.prefix, http.rateLimitPerMinute);
   app.use(health(ctx.db, redis));
+  app.use(metricsRoute(createScrapeRegistry({ ctx, readQueueCounts: () => readQueueCounts(queues) })));
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
   app.use(papersApi(ctx));
   app.use(topicsApi(ctx));
+  app.use(adminApi(ctx, queues));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 
+  app.use(queueDashboard(ctx, queues));
   app.use(pages(ctx, limit));
   app.get('/digests/:token', (req, res) => {
     res.send(viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));

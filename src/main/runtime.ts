@@ -51,7 +51,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
   migrateDatabase(db);
   const redis = createRedis(config.redis.url);
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-  const producer = createProducer(redis, config.redis.prefix);
+  const producer = createProducer(redis, config.redis.prefix, log);
   const ctx: Ctx = {
     config,
     db,
@@ -77,6 +77,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
       concurrency: { mail: 5, ingest: 1, digests: 1, send: config.digests.sendConcurrency },
       ratePerSecond: { send: config.digests.sendRatePerSecond },
       queues: options.queues,
+      lockMs: config.jobLockMs,
       handlers: {
         'lifecycle-email': (input) => sendLifecycleEmail({ ctx: mailCtx, input }),
         'digest-tick': (input) =>
@@ -100,7 +101,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
 
   let server: Server | undefined;
   if (options.http) {
-    const app = createApp({ ctx, redis, templates });
+    const app = createApp({ ctx, redis, templates, queues: producer.queues });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.http.port, config.http.host, (error?: Error) =>
         error ? reject(error) : resolve(listening),

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
 import {
   type Enqueue,
   type EnqueueMany,
@@ -16,9 +17,14 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export function createProducer(connection: Redis, prefix: string): Producer {
+export function createProducer(connection: Redis, prefix: string, log: Logger): Producer {
   const queues = Object.fromEntries(
-    queueNames.map((name) => [name, new Queue(name, { connection, prefix })]),
+    queueNames.map((name) => {
+      const queue = new Queue(name, { connection, prefix });
+      // Connection errors are retried by ioredis; log them instead of letting them reach stderr raw.
+      queue.on('error', (error) => log.warn({ queue: name, err: error }, 'queue connection error'));
+      return [name, queue];
+    }),
   ) as Record<QueueName, Queue>;
   const jobFor = (name: JobName, payload: unknown) => {
     const job = jobCatalog[name];

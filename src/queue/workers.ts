@@ -16,6 +16,8 @@ export function startWorkers(options: {
   ratePerSecond?: Partial<Record<QueueName, number>>;
   /** Only these queues get workers (`paperboy digest --wait` runs the send queue alone). */
   queues?: QueueName[];
+  /** Lock duration and stalled-check interval: how soon a crashed worker's jobs run elsewhere. */
+  lockMs?: number;
   log: Logger;
 }): Worker[] {
   const byQueue = new Map<QueueName, JobName[]>();
@@ -46,6 +48,7 @@ export function startWorkers(options: {
         connection: options.connection,
         prefix: options.prefix,
         concurrency: options.concurrency[queue] ?? 5,
+        ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
         ...(rate ? { limiter: { max: rate, duration: 1000 } } : {}),
       },
     );

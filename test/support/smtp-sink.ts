@@ -12,7 +12,12 @@ export interface ReceivedMail {
  * flaky or hostile server (421, 550) for fault tests.
  */
 export async function startSmtpSink(
-  options: { respond?: (mail: { to: string[] }) => Error | undefined } = {},
+  options: {
+    respond?: (mail: { to: string[] }) => Error | undefined;
+    /** Wait this long after the data before answering, like a busy server. */
+    delayMs?: number;
+    port?: number;
+  } = {},
 ) {
   const received: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
@@ -28,18 +33,21 @@ export async function startSmtpSink(
         const failure = options.respond?.({ to });
         if (failure) return callback(failure);
         const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw).then(
-          (parsed) => {
-            received.push({ envelopeTo: to, raw, parsed });
-            for (const wake of waiters.splice(0)) wake();
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
+        const accept = () =>
+          simpleParser(raw).then(
+            (parsed) => {
+              received.push({ envelopeTo: to, raw, parsed });
+              for (const wake of waiters.splice(0)) wake();
+              callback();
+            },
+            (error: Error) => callback(error),
+          );
+        if (options.delayMs) setTimeout(accept, options.delayMs);
+        else void accept();
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as { port: number };
 
   return {
