@@ -1,0 +1,429 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Paper } from '../../src/db/schema.js';
+import type { DigestPick } from '../../src/digests/select.js';
+import { digestEmailValues } from '../../src/email/digest-view.js';
+import { renderDigestEmail } from '../../src/email/render.js';
+import {
+  compileEmailTemplates,
+  compileTemplate,
+  type EmailTemplates,
+  templatesDir,
+} from '../../src/email/templates.js';
+import { cardsOf, escapeHtml, hrefsOf, paperFrom, textBlocksOf } from '../support/digest.js';
+
+const urls = {
+  web: 'https://papers.example.org/digests/d1.0.AAAAAAAAAAAAAAAAAAAAAA',
+  manage: 'https://papers.example.org/manage/m1.0.BBBBBBBBBBBBBBBBBBBBBB',
+  unsubscribe: 'https://papers.example.org/unsubscribe/u1.0.CCCCCCCCCCCCCCCCCCCCCC',
+};
+const subscriber = {
+  email: 'ada@example.org',
+  frequency: 'daily',
+  topics: ['diffusion models', 'sparse attention'],
+};
+
+const pick = (paper: Paper, topic?: string, matched: string[] = []): DigestPick => ({
+  paper,
+  score: 1,
+  topic,
+  matched,
+});
+
+let templates: EmailTemplates;
+beforeAll(async () => {
+  templates = await compileEmailTemplates();
+});
+
+function render(picks: DigestPick[], shown: number, topics = subscriber.topics) {
+  const values = digestEmailValues({
+    picks,
+    shown,
+    localDate: '2026-03-03',
+    subscriber: { ...subscriber, topics },
+    urls,
+  });
+  return renderDigestEmail(templates, values);
+}
+
+describe('the digest email for fixed papers', () => {
+  const planners = paperFrom(
+    {
+      arxivId: '2603.01234',
+      title: 'Video Diffusion Models Are Zero-Shot Planners',
+      abstract: 'ABSTRACT OF THE PLANNERS PAPER. Not shown when there is an AI summary.',
+      aiSummary:
+        'A video model plans robot actions without any training. It beats tuned planners on 7 of 9 tasks. A third sentence the email leaves out.',
+      authors: ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov'],
+      upvotes: 42,
+      githubRepo: 'https://github.com/example/zero-shot-planners',
+      projectPage: 'https://example.github.io/planners/',
+    },
+    { id: 1, source: 'hf-daily' },
+  );
+  const sparse = paperFrom(
+    {
+      arxivId: '2603.04567',
+      title: 'Sparse Attention at 13.4× Less Memory',
+      abstract:
+        'We cut attention memory by 13.4 points (i.e., most of it) without retraining. The method needs no custom kernels. Experiments cover five models.',
+      authors: ['Yao Xiao', 'Reuben Tan', 'Zhen Zhu'],
+    },
+    { id: 2, source: 'arxiv' },
+  );
+  const longFirstSentence = `${'Graph transformers with learned positional encodings '.repeat(12).trim()}. Second sentence.`;
+  const molecules = paperFrom(
+    {
+      arxivId: '2603.07777',
+      title: 'Graph Transformers for Molecules',
+      abstract: longFirstSentence,
+      authors: ['Marie Curie'],
+      upvotes: 7,
+    },
+    { id: 3, source: 'file' },
+  );
+  const beyond = paperFrom(
+    { arxivId: '2603.09999', title: 'A Paper Beyond the Limit', abstract: 'Not in the email. At all.' },
+    { id: 4, source: 'arxiv' },
+  );
+  const picks = [
+    pick(planners, 'diffusion models', ['diffusion models', 'diffusion', 'video']),
+    pick(sparse, 'sparse attention', ['sparse attention', 'memory']),
+    // A subscriber without topics gets picks without one; the card then has no "Matched" line.
+    pick(molecules),
+    pick(beyond, 'diffusion models', ['diffusion']),
+  ];
+
+  it('compiles every template under strict MJML validation, with the shared head partial included', async () => {
+    await expect(compileEmailTemplates()).resolves.toHaveProperty('digest');
+    const { html, subject } = render(picks, 3);
+    expect(subject).toBe('4 new papers: Video Diffusion Models Are Zero-Shot Planners');
+    // The head partial carries the title, the inbox preview text and the dark-mode styles.
+    expect(html).toContain(`<title>${escapeHtml(subject)}</title>`);
+    expect(html).toContain(`${escapeHtml(sparse.title)} · ${escapeHtml(molecules.title)}`);
+    expect(html).toContain('prefers-color-scheme: dark');
+    expect(html).toMatch(/font-family:-apple-system/);
+  });
+
+  it('refuses a template that breaks strict MJML validation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paperboy-templates-'));
+    try {
+      cpSync(templatesDir, dir, { recursive: true });
+      const source = readFileSync(join(dir, 'digest.mjml'), 'utf8');
+      const broken = {
+        'illegal-attribute': source.replace('<mj-column>', '<mj-column colour="red">'),
+        'column-outside-section': source.replace(
+          '<mj-section padding="20px 16px 32px 16px">',
+          '<mj-column><mj-text>stray</mj-text></mj-column><mj-section padding="20px 16px 32px 16px">',
+        ),
+      };
+      for (const [name, mjml] of Object.entries(broken)) {
+        expect(mjml).not.toBe(source);
+        writeFileSync(join(dir, `${name}.mjml`), mjml);
+        writeFileSync(join(dir, `${name}.txt`), readFileSync(join(dir, 'digest.txt')));
+        // compileTemplate resolves names inside templates/email; a relative name reaches the copy.
+        await expect(compileTemplate(relative(templatesDir, join(dir, name)))).rejects.toThrow(
+          /illegal|cannot be used inside/,
+        );
+      }
+      await expect(compileTemplate(relative(templatesDir, join(dir, 'digest')))).resolves.toHaveProperty(
+        'html',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows each paper with its title, authors, upvotes, matched topic and links in both parts', () => {
+    const { html, text } = render(picks, 3);
+    const cards = cardsOf(html);
+    const blocks = textBlocksOf(text);
+    expect(cards).toHaveLength(3);
+    expect(blocks).toHaveLength(3);
+    const expected = [
+      {
+        paper: planners,
+        authors: 'Ada Lovelace, Grace Hopper, Alan Turing et al.',
+        upvotes: '▲ 42',
+        matched: { topic: 'diffusion models', terms: 'diffusion, video' },
+        page: 'https://huggingface.co/papers/2603.01234',
+        links: [
+          ['arXiv', 'https://arxiv.org/abs/2603.01234'],
+          ['PDF', 'https://arxiv.org/pdf/2603.01234'],
+          ['Daily papers', 'https://huggingface.co/papers/2603.01234'],
+          ['Code', 'https://github.com/example/zero-shot-planners'],
+          ['Project', 'https://example.github.io/planners/'],
+        ],
+      },
+      {
+        paper: sparse,
+        authors: 'Yao Xiao, Reuben Tan, Zhen Zhu',
+        upvotes: undefined,
+        matched: { topic: 'sparse attention', terms: 'memory' },
+        page: 'https://arxiv.org/abs/2603.04567',
+        links: [
+          ['arXiv', 'https://arxiv.org/abs/2603.04567'],
+          ['PDF', 'https://arxiv.org/pdf/2603.04567'],
+        ],
+      },
+      {
+        // Not from the daily papers feed, but upvoted there: it has a daily-papers page.
+        paper: molecules,
+        authors: 'Marie Curie',
+        upvotes: '▲ 7',
+        matched: undefined,
+        page: 'https://huggingface.co/papers/2603.07777',
+        links: [
+          ['arXiv', 'https://arxiv.org/abs/2603.07777'],
+          ['PDF', 'https://arxiv.org/pdf/2603.07777'],
+          ['Daily papers', 'https://huggingface.co/papers/2603.07777'],
+        ],
+      },
+    ];
+    expected.forEach((want, i) => {
+      const card = cards[i] as string;
+      const block = blocks[i] as string;
+      expect(card).toContain(`>${escapeHtml(want.paper.title)}</a>`);
+      expect(hrefsOf(card)).toEqual([want.page, ...want.links.map(([, url]) => url)]);
+      for (const [label] of want.links) expect(card).toContain(`>${label}</a>`);
+      expect(block.startsWith(`${i + 1}. ${want.paper.title}\n`)).toBe(true);
+      expect(block.match(/^ {3}[A-Za-z ]+: https?:\/\/\S+$/gm)).toEqual(
+        want.links.map(([label, url]) => `   ${label}: ${url}`),
+      );
+      for (const part of [card, block]) {
+        expect(part).toContain(want.authors);
+        if (want.upvotes) expect(part).toContain(`${want.authors} · ${want.upvotes}`);
+        else expect(part).not.toContain('▲');
+      }
+      if (want.matched) {
+        expect(card).toContain(`Matched <b>${want.matched.topic}</b>: ${want.matched.terms}`);
+        expect(block).toContain(`   Matched "${want.matched.topic}": ${want.matched.terms}\n`);
+      } else {
+        expect(card).not.toContain('Matched');
+        expect(block).not.toContain('Matched');
+      }
+    });
+    // The fourth and fifth authors are left to "et al.".
+    expect(html).not.toContain('Dijkstra');
+    expect(text).not.toContain('Dijkstra');
+  });
+
+  it('summarises with the AI summary when there is one, else the first sentences of the abstract', () => {
+    const { html, text } = render(picks, 3);
+    const [first, second, third] = textBlocksOf(text) as [string, string, string];
+    const aiSummary =
+      'A video model plans robot actions without any training. It beats tuned planners on 7 of 9 tasks.';
+    expect(first).toContain(`   ${aiSummary}\n`);
+    expect(html).toContain(`<div style="padding-top:8px">${aiSummary}</div>`);
+    for (const part of [html, text]) {
+      expect(part).not.toContain('ABSTRACT OF THE PLANNERS PAPER');
+      expect(part).not.toContain('A third sentence');
+      expect(part).not.toContain('Experiments cover five models');
+    }
+    // A decimal point or "i.e.," does not end a sentence: the summary starts where the abstract does.
+    const sentences =
+      'We cut attention memory by 13.4 points (i.e., most of it) without retraining. The method needs no custom kernels.';
+    expect(second).toContain(`   ${sentences}\n`);
+    expect(html).toContain(`<div style="padding-top:8px">${escapeHtml(sentences)}</div>`);
+    // A first sentence of 600 characters is cut at a word, near 300 characters.
+    const cut = /^ {3}(Graph transformers.*)$/m.exec(third)?.[1] ?? '';
+    expect(cut.length).toBeGreaterThan(250);
+    expect(cut.length).toBeLessThanOrEqual(301);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(longFirstSentence.startsWith(`${cut.slice(0, -1)} `)).toBe(true);
+  });
+
+  it('counts the papers left out and links them to the web version', () => {
+    const { html, text } = render(picks, 3);
+    expect(html).toContain(
+      `<a href="${urls.web}" style="font-weight:600">1 more paper in the web version →</a>`,
+    );
+    expect(text).toContain(`\n1 more paper: ${urls.web}\n`);
+    for (const part of [html, text]) expect(part).not.toContain('A Paper Beyond the Limit');
+
+    const all = render(picks, 10);
+    expect(cardsOf(all.html)).toHaveLength(4);
+    expect(all.html).not.toContain('more paper');
+    expect(all.html).toContain(`<a href="${urls.web}">View this digest in your browser</a>`);
+    expect(all.text).toContain(`\nView in your browser: ${urls.web}\n`);
+  });
+
+  it('heads the email with the date and topics, and ends it with manage and unsubscribe links', () => {
+    const { html, text } = render(picks, 3);
+    const header = 'Tuesday, 3 March 2026 · 4 new papers on diffusion models; sparse attention';
+    expect(html).toContain(header);
+    expect(text.split('\n')[0]).toBe(`paperboy · ${header}`);
+    expect(html).toContain(
+      `<a href="${urls.manage}" style="color:#57606a">Manage your topics and schedule</a>`,
+    );
+    expect(html).toContain(`<a href="${urls.unsubscribe}" style="color:#57606a">Unsubscribe</a>`);
+    expect(text).toContain(`\nManage your topics and schedule: ${urls.manage}\n`);
+    expect(text).toContain(`\nUnsubscribe: ${urls.unsubscribe}`);
+    expect(text).toContain('You get this daily digest because ada@example.org subscribed to paperboy');
+  });
+
+  it('leaves no template syntax or missing value in either part', () => {
+    for (const shown of [1, 3, 10]) {
+      const { html, text, subject } = render(picks, shown);
+      for (const part of [html, text, subject]) {
+        for (const leftover of ['{{', '}}', '[object Object]', 'undefined', 'NaN']) {
+          expect(part).not.toContain(leftover);
+        }
+      }
+    }
+    const empty = render([], 10, []);
+    expect(empty.subject).toBe('No new papers');
+    expect(empty.html).toContain('No new papers matched your topics this time.');
+    for (const part of [empty.html, empty.text]) {
+      expect(part).not.toMatch(/\{\{|\}\}|undefined|\[object Object\]/);
+    }
+  });
+});
+
+describe('hostile text in a digest', () => {
+  const script = '<script>alert(1)</script>';
+  const quotes = `"quotes" & 'apostrophes'`;
+  const hostileTitle = `${script} ${quotes} {{handlebars}} }} \u202Egnp.exe 🧪`;
+  const hostileAuthors = ['<img src=x onerror=alert(1)>', quotes, '{{author}} }}', '\u202Eevil Mallory 🦊'];
+  const hostileTopic = `${script} "quoted phrase"`;
+  const hostileTerms = [quotes, '{{handlebars}}', '}}', '\u202Eterm'];
+  const papers = [
+    paperFrom(
+      {
+        arxivId: '2603.06666',
+        title: hostileTitle,
+        abstract: `${script} breaks ${quotes}. {{handlebars}} and }} 🧪 \u202Ehere. Third.`,
+        authors: hostileAuthors,
+        upvotes: 3,
+        githubRepo: 'javascript:alert(1)',
+        projectPage: ' JaVaScRiPt:alert(document.cookie)',
+      },
+      { id: 1 },
+    ),
+    paperFrom(
+      {
+        arxivId: '2603.06667',
+        title: 'A second paper with hostile links',
+        abstract: 'Plain abstract.',
+        githubRepo: 'https://github.com/a/b"onmouseover="alert(1)',
+        projectPage: 'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
+        thumbnail: 'vbscript:msgbox(1)',
+      },
+      { id: 2 },
+    ),
+  ];
+  const picks = papers.map((paper) => pick(paper, hostileTopic, hostileTerms));
+  const hostileTopics = [hostileTopic, `{{subject}} ${quotes}`];
+
+  it('writes hostile titles, abstracts, authors, topics and terms into the HTML as escaped text', () => {
+    const { html } = render(picks, 10, hostileTopics);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).not.toMatch(/\sonerror\s*=/i);
+    expect(html).toContain(escapeHtml(hostileTitle));
+    expect(html).toContain(
+      '&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; &#x27;apostrophes&#x27;',
+    );
+    expect(html).toContain(`${escapeHtml(script)} breaks ${escapeHtml(quotes)}. {{handlebars}} and }} 🧪`);
+    expect(html).toContain(hostileAuthors.slice(0, 3).map(escapeHtml).join(', '));
+    expect(html).toContain(
+      `Matched <b>${escapeHtml(hostileTopic)}</b>: ${hostileTerms.map(escapeHtml).join(', ')}`,
+    );
+    expect(html).toContain(`on ${hostileTopics.map(escapeHtml).join('; ')}`);
+    // Data that looks like a template is shown, not evaluated: the subject is not pulled in twice.
+    expect(html).toContain(escapeHtml(`{{subject}} ${quotes}`));
+    expect(html).toContain(`<title>${escapeHtml(`2 new papers: ${hostileTitle}`)}</title>`);
+    expect(html).toContain('\u202E');
+    expect(html).toContain('🧪');
+  });
+
+  it('keeps the same text plain in the text part', () => {
+    const { text, subject } = render(picks, 10, hostileTopics);
+    expect(subject).toBe(`2 new papers: ${hostileTitle}`);
+    expect(text).toContain(`\n1. ${hostileTitle}\n`);
+    expect(text).toContain(`   ${hostileAuthors.slice(0, 3).join(', ')} et al. · ▲ 3\n`);
+    expect(text).toContain(`   ${script} breaks ${quotes}. {{handlebars}} and }} 🧪 \u202Ehere.\n`);
+    expect(text).toContain(`   Matched "${hostileTopic}": ${hostileTerms.join(', ')}\n`);
+    expect(text).toContain(` on ${hostileTopics.join('; ')}\n`);
+    expect(text).not.toContain('&lt;');
+    expect(text).not.toContain('&amp;');
+  });
+
+  it('drops non-http links at ingestion, so no hostile URL becomes a link', () => {
+    const [first, second] = papers as [Paper, Paper];
+    expect(first.githubRepo).toBeNull();
+    expect(first.projectPage).toBeNull();
+    expect(second.projectPage).toBeNull();
+    expect(second.thumbnail).toBeNull();
+    // The quote is percent-encoded by URL parsing, so it cannot close the attribute.
+    expect(second.githubRepo).toBe('https://github.com/a/b%22onmouseover=%22alert(1)');
+
+    const { html, text } = render(picks, 10, hostileTopics);
+    const hrefs = hrefsOf(html);
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) expect(href).toMatch(/^https?:\/\/[^\s"<>]+$/);
+    expect(hrefs).toContain('https://github.com/a/b%22onmouseover&#x3D;%22alert(1)');
+    for (const part of [html, text]) {
+      expect(part).not.toMatch(/javascript:|vbscript:|data:text/i);
+    }
+    expect(html).not.toMatch(/\sonmouseover\s*=/i);
+  });
+});
+
+describe('the size of a long digest', () => {
+  const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8')) as {
+    title: string;
+    abstract: string;
+  }[];
+  const at = (i: number) => sample[i % sample.length] as { title: string; abstract: string };
+  const authors = Array.from(
+    { length: 20 },
+    (_, i) =>
+      `Maximiliane-Alexandra ${['Oyelaran-Vasquez', 'Tchakounté-Nguyen', 'Søndergaard-Ishikawa'][i % 3]} ${i}`,
+  );
+  const topics = Array.from(
+    { length: 20 },
+    (_, i) =>
+      `"retrieval augmented generation" OR "long context language models" OR "mixture of experts" OR "speculative decoding" OR "state space models" cat:cs.CL -survey topic${i}`,
+  );
+  const papers = Array.from({ length: 30 }, (_, i) =>
+    paperFrom(
+      {
+        arxivId: `2603.${String(10000 + i)}`,
+        // Long titles and realistic 1500-character abstracts, no AI summary: the abstract is summarised.
+        title: `${at(i).title}: ${at(i + 1).title}`.slice(0, 240),
+        abstract: `${at(i).abstract} ${at(i + 2).abstract} ${at(i + 4).abstract}`.slice(0, 1500),
+        authors,
+        upvotes: 100 + i,
+        githubRepo: `https://github.com/some-long-organisation-name/a-rather-long-repository-name-${i}`,
+        projectPage: `https://some-long-organisation-name.github.io/a-rather-long-project-page-${i}/`,
+      },
+      { id: i + 1 },
+    ),
+  );
+  const picks = papers.map((paper, i) =>
+    pick(paper, topics[i % topics.length], [
+      'retrieval augmented generation',
+      'long context language models',
+      'mixture of experts',
+      'cs.CL',
+    ]),
+  );
+
+  it('stays under the 102 KB at which Gmail clips a message, with 30 papers shown', () => {
+    expect(papers.every((paper) => paper.abstract.length >= 1490 && paper.aiSummary === null)).toBe(true);
+    const { html, text } = render(picks, 30, topics);
+    expect(cardsOf(html)).toHaveLength(30);
+    const bytes = Buffer.byteLength(html);
+    console.log(
+      `30-paper digest: HTML ${(bytes / 1024).toFixed(1)} KB, text ${(Buffer.byteLength(text) / 1024).toFixed(1)} KB`,
+    );
+    expect(bytes).toBeLessThan(102 * 1024);
+    // The abstracts are summarised, not sent whole.
+    const summaries = textBlocksOf(text).map((block) => block.split('\n')[2] ?? '');
+    expect(summaries).toHaveLength(30);
+    for (const summary of summaries) expect(summary.trim().length).toBeLessThanOrEqual(301);
+  });
+});
