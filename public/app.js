@@ -108,5 +108,5 @@ for (const textarea of document.querySelectorAll('[data-topic-preview]')) {
     clearTimeout(timer);
     timer = setTimeout(render, 300);
   });
-  if (textarea.value.trim()) render();
+  if (textarea.value.trim()) void render();
 }

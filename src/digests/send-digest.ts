@@ -3,7 +3,7 @@ import { inTransaction } from '../db/client.js';
 import type { Digest, Subscriber } from '../db/schema.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
-import { renderDigestEmail } from '../email/render.js';
+import { renderDigestWithinBudget } from '../email/render.js';
 import { observeDigestSend } from '../metrics.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
 import {
@@ -182,15 +182,17 @@ export async function sendDigest({
   inTransaction(ctx.db, () => savePicks(ctx, digest, picks));
 
   const links = digestLinks(ctx, subscriber, digest.id, now);
-  const email = renderDigestEmail(
+  const email = renderDigestWithinBudget(
     ctx.templates,
-    digestEmailValues({
-      picks,
-      shown: subscriber.maxPapers,
-      localDate: digest.localDate,
-      subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
-      urls: links,
-    }),
+    (shown) =>
+      digestEmailValues({
+        picks,
+        shown,
+        localDate: digest.localDate,
+        subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
+        urls: links,
+      }),
+    subscriber.maxPapers,
   );
   const messageId = messageIdFor(ctx.config.mail.from, `digest-${digest.id}.${subscriber.id}`);
   try {

@@ -45,7 +45,8 @@ export function viewDigest({
       frequency: subscriber.frequency,
       topics: readTopics(ctx.db, subscriber.id),
     },
-    urls: digestLinks(ctx, subscriber, digest.id, ctx.clock()),
+    // This page is the web version: no link to itself.
+    urls: { ...digestLinks(ctx, subscriber, digest.id, ctx.clock()), web: '' },
   });
   return renderDigestEmail(ctx.templates, values).html;
 }

@@ -41,11 +41,15 @@ export function normalizeArxivId(input: unknown): string | undefined {
 
 /** Entities decoded, `\$` unescaped, Unicode NFC, every run of white space or control characters one space. */
 export function cleanText(input: string): string {
-  return decodeHTML(input)
-    .replaceAll('\\$', '$')
-    .normalize('NFC')
-    .replace(/[\s\p{Cc}]+/gu, ' ')
-    .trim();
+  return (
+    decodeHTML(input)
+      .replaceAll('\\$', '$')
+      .normalize('NFC')
+      .replace(/[\s\p{Cc}]+/gu, ' ')
+      // Bidi overrides and isolates from a feed could reorder the text around them in an email.
+      .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
+      .trim()
+  );
 }
 
 const texAccents: Record<string, string> = {

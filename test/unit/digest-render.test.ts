@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Paper } from '../../src/db/schema.js';
 import type { DigestPick } from '../../src/digests/select.js';
 import { digestEmailValues } from '../../src/email/digest-view.js';
-import { renderDigestEmail } from '../../src/email/render.js';
+import { digestHtmlBudget, renderDigestEmail, renderDigestWithinBudget } from '../../src/email/render.js';
 import {
   compileEmailTemplates,
   compileTemplate,
@@ -317,34 +317,40 @@ describe('hostile text in a digest', () => {
   const picks = papers.map((paper) => pick(paper, hostileTopic, hostileTerms));
   const hostileTopics = [hostileTopic, `{{subject}} ${quotes}`];
 
+  // Ingestion strips bidi overrides from feed text (they could reorder what is around them); topics
+  // and terms are the subscriber's own and are only escaped.
+  const stripBidi = (text: string) => text.replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
+  const storedTitle = stripBidi(hostileTitle);
+  const storedAuthors = hostileAuthors.map(stripBidi);
+
   it('writes hostile titles, abstracts, authors, topics and terms into the HTML as escaped text', () => {
     const { html } = render(picks, 10, hostileTopics);
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toMatch(/\sonerror\s*=/i);
-    expect(html).toContain(escapeHtml(hostileTitle));
+    expect(html).toContain(escapeHtml(storedTitle));
     expect(html).toContain(
       '&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; &#x27;apostrophes&#x27;',
     );
     expect(html).toContain(`${escapeHtml(script)} breaks ${escapeHtml(quotes)}. {{handlebars}} and }} 🧪`);
-    expect(html).toContain(hostileAuthors.slice(0, 3).map(escapeHtml).join(', '));
+    expect(html).toContain(storedAuthors.slice(0, 3).map(escapeHtml).join(', '));
     expect(html).toContain(
       `Matched <b>${escapeHtml(hostileTopic)}</b>: ${hostileTerms.map(escapeHtml).join(', ')}`,
     );
     expect(html).toContain(`on ${hostileTopics.map(escapeHtml).join('; ')}`);
     // Data that looks like a template is shown, not evaluated: the subject is not pulled in twice.
     expect(html).toContain(escapeHtml(`{{subject}} ${quotes}`));
-    expect(html).toContain(`<title>${escapeHtml(`2 new papers: ${hostileTitle}`)}</title>`);
+    expect(html).toContain(`<title>${escapeHtml(`2 new papers: ${storedTitle}`)}</title>`);
     expect(html).toContain('\u202E');
     expect(html).toContain('🧪');
   });
 
   it('keeps the same text plain in the text part', () => {
     const { text, subject } = render(picks, 10, hostileTopics);
-    expect(subject).toBe(`2 new papers: ${hostileTitle}`);
-    expect(text).toContain(`\n1. ${hostileTitle}\n`);
-    expect(text).toContain(`   ${hostileAuthors.slice(0, 3).join(', ')} et al. · ▲ 3\n`);
-    expect(text).toContain(`   ${script} breaks ${quotes}. {{handlebars}} and }} 🧪 \u202Ehere.\n`);
+    expect(subject).toBe(`2 new papers: ${storedTitle}`);
+    expect(text).toContain(`\n1. ${storedTitle}\n`);
+    expect(text).toContain(`   ${storedAuthors.slice(0, 3).join(', ')} et al. · ▲ 3\n`);
+    expect(text).toContain(`   ${script} breaks ${quotes}. {{handlebars}} and }} 🧪 here.\n`);
     expect(text).toContain(`   Matched "${hostileTopic}": ${hostileTerms.join(', ')}\n`);
     expect(text).toContain(` on ${hostileTopics.join('; ')}\n`);
     expect(text).not.toContain('&lt;');
@@ -425,5 +431,28 @@ describe('the size of a long digest', () => {
     const summaries = textBlocksOf(text).map((block) => block.split('\n')[2] ?? '');
     expect(summaries).toHaveLength(30);
     for (const summary of summaries) expect(summary.trim().length).toBeLessThanOrEqual(301);
+  });
+
+  it('shows fewer cards rather than pass the budget when a subscriber allows 50 long papers', () => {
+    const fifty = [
+      ...picks,
+      ...picks.slice(0, 20).map((p, i) => ({ ...p, paper: { ...p.paper, id: 100 + i } })),
+    ];
+    const valuesFor = (shown: number) =>
+      digestEmailValues({
+        picks: fifty,
+        shown,
+        localDate: '2026-03-03',
+        subscriber: { ...subscriber, topics },
+        urls,
+      });
+    expect(Buffer.byteLength(renderDigestEmail(templates, valuesFor(50)).html)).toBeGreaterThan(
+      digestHtmlBudget,
+    );
+    const { html, text } = renderDigestWithinBudget(templates, valuesFor, 50);
+    expect(Buffer.byteLength(html)).toBeLessThanOrEqual(digestHtmlBudget);
+    const shown = cardsOf(html).length;
+    expect(shown).toBeGreaterThanOrEqual(30);
+    expect(text).toContain(`${50 - shown} more papers: ${urls.web}`);
   });
 });
