@@ -117,7 +117,11 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
   const close = () => {
     // Stop taking requests, let workers finish the jobs in hand, then release connections.
     closing ??= (async () => {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeIdleConnections(); // keep-alive sockets would otherwise hold close() for seconds
+      });
       await Promise.all(workers.map((worker) => worker.close()));
       await producer.close();
       mailer?.close();
