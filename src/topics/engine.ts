@@ -33,14 +33,23 @@ function mergeTopicMatches(
   perTopic: { topic: string; matches: readonly TopicMatch[] }[],
   options: RankOptions,
 ): RankedPaper[] {
-  const best = new Map<number, RankedPaper>();
-  for (const { topic, matches } of perTopic) {
+  // Each list is already in final order, so only its first `limit` offerable entries can reach the
+  // top `limit` of the union: read no further (the cost then follows the limit, not topic breadth).
+  const prefixes = perTopic.map(({ topic, matches }) => {
+    const prefix: RankedPaper[] = [];
     for (const match of matches) {
+      if (prefix.length >= options.limit) break;
       if (options.isExcluded?.(match.paper)) continue;
-      const current = best.get(match.paper);
-      if (!current || match.score > current.score) {
-        best.set(match.paper, { paper: match.paper, score: match.score, topic, matched: match.matched });
-      }
+      prefix.push({ paper: match.paper, score: match.score, topic, matched: match.matched });
+    }
+    return prefix;
+  });
+  if (prefixes.length === 1) return prefixes[0] as RankedPaper[];
+  const best = new Map<number, RankedPaper>();
+  for (const prefix of prefixes) {
+    for (const pick of prefix) {
+      const current = best.get(pick.paper);
+      if (!current || pick.score > current.score) best.set(pick.paper, pick);
     }
   }
   return [...best.values()].sort(compareMatches(index)).slice(0, options.limit);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMatchingEngine, type RankOptions, rankForTopics } from '../../src/topics/engine.js';
-import { buildPaperIndex, type MatchablePaper } from '../../src/topics/match.js';
+import { buildPaperIndex, compareMatches, type MatchablePaper, matchTopic } from '../../src/topics/match.js';
+import { parseTopic } from '../../src/topics/parse.js';
 
 /** mulberry32: a tiny seeded generator, so a failure reproduces exactly. */
 function seededRandom(seed: number) {
@@ -199,6 +200,33 @@ describe('createMatchingEngine', () => {
     }
     expect(withPapers).toBeGreaterThan(1000);
     expect(cutByLimit).toBeGreaterThan(200);
+  });
+
+  /** The definition, without shortcuts: every match of every topic, each paper at its best, sorted, cut. */
+  function rankNaively(subscribed: readonly string[], options: RankOptions) {
+    const best = new Map<number, { paper: number; score: number; topic: string; matched: string[] }>();
+    for (const topic of subscribed) {
+      let matches: ReturnType<typeof matchTopic> = [];
+      try {
+        matches = matchTopic(index, parseTopic(topic));
+      } catch {}
+      for (const match of matches) {
+        if (options.isExcluded?.(match.paper)) continue;
+        const current = best.get(match.paper);
+        if (!current || match.score > current.score) best.set(match.paper, { ...match, topic });
+      }
+    }
+    return [...best.values()].sort(compareMatches(index)).slice(0, options.limit);
+  }
+
+  it('ranks every subscriber with topics exactly as a naive merge of all their matches would', () => {
+    const engine = createMatchingEngine(index);
+    for (const { topics: subscribed, options } of subscribers) {
+      if (subscribed.length === 0) continue;
+      expect(engine.rank(subscribed, options), JSON.stringify({ subscribed, limit: options.limit })).toEqual(
+        rankNaively(subscribed, options),
+      );
+    }
   });
 
   it('parses and matches each distinct topic once, however many subscribers share it', () => {
