@@ -1,0 +1,483 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import nodemailer from 'nodemailer';
+import type { Config } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { migrateDatabase, openDatabase } from '../src/db/client.js';
+import { planDigests } from '../src/digests/plan-digests.js';
+import { loadDigestCandidates, pickDigestPapers } from '../src/digests/select.js';
+import { digestLinks, listHeaders } from '../src/digests/send-digest.js';
+import { digestEmailValues } from '../src/email/digest-view.js';
+import { renderDigestWithinBudget } from '../src/email/render.js';
+import { compileEmailTemplates } from '../src/email/templates.js';
+import { createLogger } from '../src/log.js';
+import { startRuntime } from '../src/main/runtime.js';
+import { resolveSecretKey } from '../src/main/secret.js';
+import { upsertPapers } from '../src/papers/store.js';
+import { queueNames } from '../src/queue/jobs.js';
+import { findSubscriberById, readTopics } from '../src/subscribers/store.js';
+import { newTokenSalt } from '../src/subscribers/tokens.js';
+import { generatePapers } from './fixtures/papers.js';
+import { createRandom } from './fixtures/random.js';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/paperboy.js', import.meta.url));
+const secretKey = 'bench-secret-key-that-is-long-enough-0123456789';
+/** Broad enough that every subscriber has well over 30 candidate papers among 2,000. */
+const topicPool = ['cat:cs.LG', 'cat:cs.CV', 'cat:cs.CL', 'cat:cs.AI', 'cat:stat.ML', 'cat:cs.RO'];
+const never = '0 0 1 1 *';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+
+/** A private redis-server on a free port, no persistence, so no key of anyone else is touched. */
+export async function startPrivateRedis() {
+  const port = await freePort();
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  for (let attempt = 0; ; attempt++) {
+    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (ping.stdout?.trim() === 'PONG') break;
+    if (attempt > 100) throw new Error(`redis-server on ${port} did not answer`);
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () => stopChild(server),
+  };
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Plain CommonJS, run by `node -e` from the project root so `require('smtp-server')` resolves. It is a
+// process of its own: its event loop and CPU time are not the benchmark's.
+const smtpSource = `
+const { SMTPServer } = require('smtp-server');
+let perRecipient = new Map();
+let messages = 0, bytes = 0, first = 0, last = 0;
+const server = new SMTPServer({
+  authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, disableReverseLookup: true,
+  onData(stream, session, callback) {
+    let size = 0;
+    stream.on('data', (chunk) => { size += chunk.length; });
+    stream.on('end', () => {
+      messages++; bytes += size; last = Date.now(); if (!first) first = last;
+      for (const rcpt of session.envelope.rcptTo)
+        perRecipient.set(rcpt.address, (perRecipient.get(rcpt.address) || 0) + 1);
+      callback();
+    });
+  },
+});
+server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.server.address().port }));
+process.on('message', (message) => {
+  if (message.type === 'reset') {
+    perRecipient = new Map(); messages = 0; bytes = 0; first = 0; last = 0;
+    process.send({ type: 'reset' });
+  } else if (message.type === 'stats') {
+    let duplicates = 0, duplicated = 0;
+    for (const count of perRecipient.values()) if (count > 1) { duplicated++; duplicates += count - 1; }
+    const missing = (message.expected || []).filter((address) => !perRecipient.has(address)).length;
+    process.send({ type: 'stats', messages, bytes, first, last, recipients: perRecipient.size, duplicated, duplicates, missing });
+  } else if (message.type === 'close') {
+    server.close(() => process.exit(0));
+  }
+});
+`;
+
+export interface SmtpStats {
+  messages: number;
+  bytes: number;
+  /** Date.now() at the first and last accepted message. */
+  first: number;
+  last: number;
+  recipients: number;
+  /** Recipients that got more than one message, and the extra messages. */
+  duplicated: number;
+  duplicates: number;
+  /** Expected recipients that got nothing (only when `expected` was passed). */
+  missing: number;
+}
+
+/** A counting SMTP server (smtp-server, answers 250 at once) in a child process on loopback. */
+export async function startCountingSmtp() {
+  const child = spawn(process.execPath, ['-e', smtpSource], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve) => {
+      const listener = (message: { type: string }) => {
+        if (message.type !== type) return;
+        child.off('message', listener);
+        resolve(message as T);
+      };
+      child.on('message', listener);
+    });
+  const { port } = await next<{ port: number }>('listening');
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    async reset() {
+      const done = next('reset');
+      child.send({ type: 'reset' });
+      await done;
+    },
+    async stats(expected?: string[]): Promise<SmtpStats> {
+      const answer = next<SmtpStats>('stats');
+      child.send({ type: 'stats', expected });
+      return answer;
+    },
+    async close() {
+      child.send({ type: 'close' });
+      await stopChild(child, 'SIGTERM', 5000);
+    },
+  };
+}
+
+export const recipient = (i: number) => `reader-${i}@bench.example`;
+
+/**
+ * A database as a day of ingestion and sign-ups leaves it: `papers` recombined papers all first seen
+ * `now`, `subscribers` active daily subscribers with max papers 30 and one to three broad topics.
+ */
+export function buildTemplateDatabase(
+  path: string,
+  options: { seed: number; now: Date; papers: number; subscribers: number },
+) {
+  const db = openDatabase(path);
+  try {
+    migrateDatabase(db);
+    const random = createRandom(options.seed);
+    upsertPapers(db, generatePapers(random, options.papers, options.now).records, 'file', options.now);
+    const sqlite = db.$client;
+    const insertSubscriber = sqlite.prepare(
+      `insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers,
+         token_salt, created_at, updated_at, confirmed_at)
+       values (?, 'active', 'daily', 1, 'UTC', 7, 30, ?, ?, ?, ?)`,
+    );
+    const insertTopic = sqlite.prepare(
+      'insert into subscriber_topics (subscriber_id, position, query) values (?, ?, ?)',
+    );
+    const at = options.now.getTime();
+    sqlite.transaction(() => {
+      for (let i = 1; i <= options.subscribers; i++) {
+        const { lastInsertRowid } = insertSubscriber.run(recipient(i), newTokenSalt(), at, at, at);
+        const topics = random.shuffle(topicPool).slice(0, random.int(1, 3));
+        topics.forEach((topic, position) => {
+          insertTopic.run(lastInsertRowid, position, topic);
+        });
+      }
+    })();
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** A copy of the template database for one run (the template was checkpointed, so the file is whole). */
+export const copyDatabase = (from: string, to: string) => copyFileSync(from, to);
+
+export interface RunEnv {
+  databasePath: string;
+  redisUrl: string;
+  prefix: string;
+  smtpUrl: string;
+  concurrency: number;
+}
+
+function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'production',
+    DATABASE_URL: `file:${run.databasePath}`,
+    REDIS_URL: run.redisUrl,
+    QUEUE_PREFIX: run.prefix,
+    SMTP_URL: run.smtpUrl,
+    SECRET_KEY: secretKey,
+    SEND_CONCURRENCY: String(run.concurrency),
+    // The schedulers must not fire a tick or an ingest in the middle of the measurement.
+    DIGEST_TICK_CRON: never,
+    INGEST_CRON: never,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export function benchConfig(run: RunEnv): Config {
+  return resolveSecretKey(loadConfig(workerEnv(run)));
+}
+
+/** One real digest rendered by the project's renderer for subscriber 1, and the headers it is sent with. */
+export async function renderSampleDigest(run: RunEnv, now: Date) {
+  const config = benchConfig(run);
+  const runtime = await startRuntime(config, { http: false, workers: false, log: createLogger('silent') });
+  try {
+    const templates = await compileEmailTemplates();
+    const subscriber = findSubscriberById(runtime.db, 1);
+    if (!subscriber) throw new Error('no subscriber 1');
+    const topics = readTopics(runtime.db, 1);
+    const picks = pickDigestPapers(
+      loadDigestCandidates(runtime.db, now),
+      { topics },
+      { windowStart: new Date(now.getTime() - 86_400_000), sent: new Set() },
+    );
+    const links = digestLinks(runtime.ctx, subscriber, 1, now);
+    const email = renderDigestWithinBudget(
+      templates,
+      (shown) =>
+        digestEmailValues({
+          picks,
+          shown,
+          localDate: now.toISOString().slice(0, 10),
+          subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
+          urls: links,
+        }),
+      subscriber.maxPapers,
+    );
+    return { ...email, headers: listHeaders(runtime.ctx, links.unsubscribe), from: config.mail.from };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * The ceiling: nodemailer's own pool sending `count` copies of an already-rendered digest (composed
+ * per message, as paperboy composes), `concurrency` at a time over as many connections. No queue,
+ * no database.
+ */
+export async function runCeiling(options: {
+  port: number;
+  count: number;
+  concurrency: number;
+  email: Awaited<ReturnType<typeof renderSampleDigest>>;
+}) {
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: options.concurrency,
+    host: '127.0.0.1',
+    port: options.port,
+    secure: false,
+    ignoreTLS: true,
+  });
+  let next = 1;
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      for (let i = next++; i <= options.count; i = next++) {
+        await transport.sendMail({
+          from: options.email.from,
+          to: recipient(i),
+          subject: options.email.subject,
+          html: options.email.html,
+          text: options.email.text,
+          headers: options.email.headers,
+          messageId: `<digest-${i}.${i}@localhost>`,
+        });
+      }
+    }),
+  );
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  transport.close();
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function readProcStatus(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+function readCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second here).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface WorkerTrace {
+  pid: number;
+  peakRss: number;
+  /** VmHWM just before the worker was stopped: the kernel's own peak. */
+  highWaterMark: number;
+  cpuMs: number;
+  /** RSS once started and idle, before any digest was planned. */
+  idleRss: number;
+  /** RSS when a quarter, half, three quarters and all of the digests were done. */
+  rssAtProgress: number[];
+}
+
+export interface PaperboyRun {
+  workers: WorkerTrace[];
+  planMs: number;
+  /** Plan start to the last digest finished (workers were up and idle before). */
+  totalMs: number;
+  /** First to last `sent_at` in the database: the sending rate without planning. */
+  sendSpanMs: number;
+  statuses: Record<string, number>;
+  meanPapers: number;
+  workerStartMs: number;
+}
+
+/**
+ * `workerCount` `paperboy worker` processes started and idle, then `planDigests` (mode all) from this
+ * process, then the database polled until every digest is finished. Worker RSS is read from /proc.
+ */
+export async function runPaperboy(options: {
+  run: RunEnv;
+  workerCount: number;
+  expected: number;
+  log: (message: string) => void;
+  cpuProfileDir?: string;
+}): Promise<PaperboyRun> {
+  const { run } = options;
+  // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+  const profileArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const planner = await startRuntime(benchConfig(run), {
+    http: false,
+    workers: false,
+    log: createLogger('silent'),
+  });
+  const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
+  const children: ChildProcess[] = [];
+  try {
+    const blockedClients = async () =>
+      ((await redis.client('LIST')) as string).split('\n').filter((line) => / cmd=bzpopmin/.test(line))
+        .length;
+    const before = await blockedClients();
+    const startedAt = performance.now();
+    for (let i = 0; i < options.workerCount; i++) {
+      const child = spawn(process.execPath, [...profileArgs, bin, 'worker'], {
+        cwd: projectRoot,
+        env: workerEnv(run),
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+    }
+    // Idle BullMQ workers block on BZPOPMIN of their queue's marker: one per queue per process.
+    const wanted = before + options.workerCount * queueNames.length;
+    const deadline = Date.now() + 60_000;
+    while ((await blockedClients()) < wanted) {
+      if (Date.now() > deadline) throw new Error('paperboy workers did not become ready within 60 s');
+      if (children.some((child) => child.exitCode !== null)) throw new Error('a paperboy worker exited');
+      await sleep(100);
+    }
+    const workerStartMs = performance.now() - startedAt;
+    options.log(`${options.workerCount} worker(s) ready after ${Math.round(workerStartMs)} ms; planning`);
+
+    const traces = children.map((child) => ({
+      pid: child.pid as number,
+      peakRss: 0,
+      highWaterMark: 0,
+      cpuMs: 0,
+      idleRss: readProcStatus(child.pid as number)?.rss ?? Number.NaN,
+      rssAtProgress: [] as number[],
+    }));
+    const cpuAtStart = traces.map((trace) => readCpuMs(trace.pid));
+    const sampleRss = () => {
+      for (const trace of traces) {
+        const status = readProcStatus(trace.pid);
+        if (status) trace.peakRss = Math.max(trace.peakRss, status.rss);
+      }
+    };
+    const sampler = setInterval(sampleRss, 100);
+
+    const start = performance.now();
+    const planned = await planDigests({ ctx: planner.ctx, input: { mode: 'all' } });
+    const planMs = performance.now() - start;
+    if (planned.planned !== options.expected)
+      throw new Error(`planned ${planned.planned} digests, expected ${options.expected}`);
+    options.log(`planned ${planned.planned} in ${Math.round(planMs)} ms; sending`);
+
+    const unfinished = planner.db.$client
+      .prepare("select count(*) from digests where status in ('queued', 'sending')")
+      .pluck();
+    const marks = [0.25, 0.5, 0.75];
+    let lastLog = Date.now();
+    for (;;) {
+      const left = unfinished.get() as number;
+      const done = (options.expected - left) / options.expected;
+      while (marks.length > 0 && done >= (marks[0] as number)) {
+        marks.shift();
+        for (const trace of traces) trace.rssAtProgress.push(readProcStatus(trace.pid)?.rss ?? Number.NaN);
+      }
+      if (left === 0) break;
+      if (Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        options.log(`${options.expected - left} of ${options.expected} done`);
+      }
+      if (children.some((child) => child.exitCode !== null)) throw new Error('a paperboy worker exited');
+      await sleep(50);
+    }
+    const totalMs = performance.now() - start;
+    clearInterval(sampler);
+    sampleRss();
+    traces.forEach((trace, i) => {
+      const status = readProcStatus(trace.pid);
+      trace.rssAtProgress.push(status?.rss ?? Number.NaN);
+      trace.highWaterMark = status?.hwm ?? Number.NaN;
+      trace.cpuMs = readCpuMs(trace.pid) - (cpuAtStart[i] ?? 0);
+    });
+
+    const sqlite = planner.db.$client;
+    const statuses = Object.fromEntries(
+      (
+        sqlite.prepare('select status, count(*) as n from digests group by status').all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((row) => [row.status, row.n]),
+    );
+    const span = sqlite
+      .prepare(
+        "select min(sent_at) as first, max(sent_at) as last, avg(paper_count) as papers from digests where status = 'sent'",
+      )
+      .get() as { first: number; last: number; papers: number };
+    return {
+      workers: traces,
+      planMs,
+      totalMs,
+      sendSpanMs: span.last - span.first,
+      statuses,
+      meanPapers: span.papers,
+      workerStartMs,
+    };
+  } finally {
+    await Promise.all(children.map((child) => stopChild(child)));
+    redis.disconnect();
+    await planner.close();
+  }
+}

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { startRuntime } from '../src/main/runtime.js';
+import { resolveSecretKey } from '../src/main/secret.js';
+import { ingestPapers } from '../src/papers/ingest.js';
+import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
+
+const targets = { requestsPerSecond: 1_000, p99Ms: 50 };
+
+/** What people type into the preview box; each request asks for one of them. */
+const previewTopics = [
+  'vision-language models',
+  'retrieval augmented generation',
+  'diffusion',
+  'reinforcement learning',
+  'LLM agents',
+  'speech recognition',
+  'graph neural networks',
+  'robot manipulation',
+  'quantization',
+  'mixture of experts',
+  'benchmark',
+  'video generation',
+  'code generation',
+  'federated learning',
+  'time series forecasting',
+  'protein',
+  'interpretability',
+  'world models',
+  'long context',
+  'chain-of-thought reasoning',
+];
+
+interface LoadResult {
+  requestsPerSecond: number;
+  total: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  /** Addresses the service answered 202 for (POST only). */
+  accepted: string[];
+}
+
+// autocannon runs in a worker thread: its own event loop, so the client's work never delays the
+// server's callbacks, though both share the machine's cores. It is CommonJS, hence the eval source.
+const loadSource = `
+const { workerData, parentPort } = require('node:worker_threads');
+const autocannon = require(workerData.autocannonPath);
+const { url, kind, duration, connections, topics, runId } = workerData;
+let next = 0;
+const accepted = [];
+const request =
+  kind === 'subscribe'
+    ? {
+        method: 'POST',
+        path: '/api/subscriptions',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req, context) => {
+          const n = next++;
+          context.email = 'bench-' + runId + '-' + n + '@example.org';
+          const body = { email: context.email, topics: [topics[n % topics.length], topics[(n * 7 + 3) % topics.length]] };
+          return { ...req, body: JSON.stringify(body) };
+        },
+        onResponse: (status, _body, context) => {
+          if (status === 202) accepted.push(context.email);
+        },
+      }
+    : {
+        method: 'GET',
+        setupRequest: (req) => {
+          const q = topics[next++ % topics.length];
+          return { ...req, path: '/api/topics/preview?q=' + encodeURIComponent(q) };
+        },
+      };
+const options = { url, duration, connections, pipelining: 1, requests: [request] };
+autocannon(options, (error, raw) => {
+  if (error) throw error;
+  // Off the main thread autocannon hands back encoded histograms; its own aggregation decodes them.
+  const result = autocannon.aggregateResult([raw], options);
+  const statusCodes = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count;
+  parentPort.postMessage({
+    requestsPerSecond: result.requests.total / (result.duration || duration),
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes,
+    accepted,
+  });
+});
+`;
+
+function runLoad(options: {
+  url: string;
+  kind: 'subscribe' | 'preview';
+  duration: number;
+  connections: number;
+  runId: string;
+}): Promise<LoadResult> {
+  const autocannonPath = createRequire(import.meta.url).resolve('autocannon');
+  const worker = new Worker(loadSource, {
+    eval: true,
+    execArgv: [],
+    workerData: { ...options, autocannonPath, topics: previewTopics },
+  });
+  return new Promise<LoadResult>((resolve, reject) => {
+    worker.once('message', (result: LoadResult) => {
+      void worker.terminate();
+      resolve(result);
+    });
+    worker.once('error', reject);
+  });
+}
+
+export const http: Benchmark = {
+  name: 'http',
+  description:
+    'HTTP API under load (issue 7): autocannon on loopback against POST /api/subscriptions and GET /api/topics/preview',
+  sizes: {
+    duration: { default: 10, description: 'seconds of load per endpoint' },
+    connections: { default: 20, description: 'concurrent autocannon connections' },
+  },
+  async run({ seed, sizes, log }): Promise<BenchResult> {
+    const duration = sizes.duration as number;
+    const connections = sizes.connections as number;
+    const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
+    const queuePrefix = `bench-${randomUUID().slice(0, 8)}`;
+    const config = resolveSecretKey(
+      loadConfig({
+        NODE_ENV: 'production',
+        PORT: '0',
+        DATABASE_URL: `file:${join(directory, 'paperboy.db')}`,
+        OUTBOX_DIR: join(directory, 'outbox'),
+        REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+        QUEUE_PREFIX: queuePrefix,
+        SECRET_KEY: 'bench-secret-key-that-is-long-enough-0123456789',
+        // The per-address rate limit is what a benchmark from one address would hit first.
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        LOG_LEVEL: 'warn',
+      }),
+    );
+    log(`starting the service (HTTP, no workers), queue prefix ${queuePrefix}`);
+    const runtime = await startRuntime(config, { http: true, workers: false, log: pino({ level: 'warn' }) });
+    try {
+      const url = runtime.url as string;
+      const sample = fileURLToPath(new URL('../examples/papers.json', import.meta.url));
+      const ingested = await ingestPapers({ ctx: runtime.ctx, input: { source: sample } });
+      log(`ingested ${ingested.inserted} sample papers for the previews`);
+
+      // A short warm-up per endpoint (JIT, SQLite page cache, Redis connections), not reported.
+      const runId = `${seed}-${Date.now().toString(36)}`;
+      log('warming up (2 s per endpoint)');
+      await runLoad({ url, kind: 'preview', duration: 2, connections, runId: `w${runId}` });
+      await runLoad({ url, kind: 'subscribe', duration: 2, connections, runId: `w${runId}` });
+      const before = runtime.db.$client.prepare('select count(*) from subscribers').pluck().get() as number;
+
+      log(`POST /api/subscriptions for ${duration} s, ${connections} connections`);
+      const subscribe = await runLoad({ url, kind: 'subscribe', duration, connections, runId });
+      log(`GET /api/topics/preview for ${duration} s, ${connections} connections`);
+      const preview = await runLoad({ url, kind: 'preview', duration, connections, runId });
+
+      // Every address answered 202 must be a row now; the service may also have stored a few whose
+      // answers came after autocannon stopped listening.
+      const stored = new Set(
+        runtime.db.$client
+          .prepare("select email from subscribers where email like 'bench-' || ? || '-%'")
+          .pluck()
+          .all(runId) as string[],
+      );
+      const missing = subscribe.accepted.filter((email) => !stored.has(email)).length;
+      const storedCount = stored.size;
+      const after = runtime.db.$client.prepare('select count(*) from subscribers').pluck().get() as number;
+
+      const failures = (result: LoadResult) => result.errors + result.timeouts + result.non2xx;
+      const endpoints = [
+        { name: 'POST /api/subscriptions', result: subscribe },
+        { name: 'GET /api/topics/preview', result: preview },
+      ];
+      const checks: TargetCheck[] = endpoints.flatMap(({ name, result }) => [
+        {
+          name: `${name}: requests per second`,
+          target: `≥ ${format.count(targets.requestsPerSecond)}/s`,
+          measured: format.perSecond(result.requestsPerSecond),
+          isMet: result.requestsPerSecond >= targets.requestsPerSecond,
+        },
+        {
+          name: `${name}: p99 latency`,
+          target: `< ${targets.p99Ms} ms`,
+          measured: `${result.p99} ms`,
+          isMet: result.p99 < targets.p99Ms,
+        },
+        {
+          name: `${name}: errors, timeouts and non-2xx`,
+          target: '0',
+          measured: format.count(failures(result)),
+          isMet: failures(result) === 0,
+        },
+      ]);
+      checks.push({
+        name: 'every 202 answered subscription is in the database',
+        target: `${format.count(subscribe.accepted.length)} present`,
+        measured: `${format.count(subscribe.accepted.length - missing)} present`,
+        isMet: missing === 0 && subscribe.accepted.length > 0,
+      });
+
+      return {
+        tables: [
+          {
+            title: `Loopback load, ${connections} connections, ${duration} s per endpoint (autocannon in a worker thread of the service's process)`,
+            columns: [
+              { key: 'endpoint', header: 'endpoint', align: 'left' },
+              { key: 'total', header: 'requests' },
+              { key: 'rate', header: 'req/s' },
+              { key: 'p50', header: 'p50' },
+              { key: 'p90', header: 'p90' },
+              { key: 'p99', header: 'p99' },
+              { key: 'max', header: 'max' },
+              { key: 'codes', header: 'status codes', align: 'left' },
+              { key: 'failed', header: 'errors/timeouts/non-2xx' },
+            ],
+            rows: endpoints.map(({ name, result }) => ({
+              endpoint: name,
+              total: format.count(result.total),
+              rate: format.perSecond(result.requestsPerSecond),
+              p50: `${result.p50} ms`,
+              p90: `${result.p90} ms`,
+              p99: `${result.p99} ms`,
+              max: `${result.max} ms`,
+              codes: Object.entries(result.statusCodes)
+                .map(([code, count]) => `${code}×${count}`)
+                .join(' '),
+              failed: `${result.errors}/${result.timeouts}/${result.non2xx}`,
+            })),
+          },
+          {
+            title: 'Subscriptions in the database',
+            columns: [
+              { key: 'what', header: 'what', align: 'left' },
+              { key: 'value', header: 'value' },
+            ],
+            rows: [
+              {
+                what: 'answered 202 during the measured run',
+                value: format.count(subscribe.accepted.length),
+              },
+              { what: 'rows for the measured run', value: format.count(storedCount) },
+              { what: 'answered 202 but missing', value: format.count(missing) },
+              {
+                what: 'stored but answered after autocannon stopped',
+                value: format.count(storedCount - (subscribe.accepted.length - missing)),
+              },
+              { what: 'subscribers before / after (warm-up included)', value: `${before} / ${after}` },
+              { what: 'papers the previews search', value: format.count(ingested.inserted) },
+            ],
+          },
+        ],
+        targets: checks,
+        notes: [
+          'the service runs in-process via startRuntime(config, { http: true, workers: false }): real express app, private SQLite file, real Redis (rate limiter, per-address throttle, BullMQ queue) under a fresh QUEUE_PREFIX',
+          'autocannon runs in a worker thread of the same process: separate event loops, but client and server share the 2 cores, so the server gets less than the whole machine',
+          'RATE_LIMIT_PER_MINUTE=1000000 through the config env; every POST uses a new address, so each passes the 10-minute throttle and enqueues a confirmation job (no workers run: nothing is sent)',
+          `previews ask for one of ${previewTopics.length} topics in turn over the ${ingested.inserted} papers of examples/papers.json (the index is built once and cached a minute)`,
+          'a 2 s warm-up per endpoint runs first and is not reported',
+        ],
+        data: {
+          connections,
+          durationSeconds: duration,
+          subscribe: { ...subscribe, accepted: subscribe.accepted.length, missing, storedCount },
+          preview: { ...preview, accepted: undefined },
+          subscribersBefore: before,
+          subscribersAfter: after,
+        },
+      };
+    } finally {
+      // The run's keys in Redis are left to the queue prefix; remove them so runs do not pile up.
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(config.redis.url);
+      try {
+        let cursor = '0';
+        do {
+          const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}*`, 'COUNT', 1000);
+          cursor = nextCursor;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      } finally {
+        redis.disconnect();
+      }
+      await runtime.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,435 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import { type Db, migrateDatabase, openDatabase } from '../src/db/client.js';
+import { papersFirstSeenSince, upsertPapers } from '../src/papers/store.js';
+import { walkSubscribers } from '../src/subscribers/walk-subscribers.js';
+import { createMatchingEngine } from '../src/topics/engine.js';
+import { buildPaperIndex, matchTopic, type PaperIndex } from '../src/topics/match.js';
+import { parseTopic } from '../src/topics/parse.js';
+import { generatePapers } from './fixtures/papers.js';
+import { createRandom } from './fixtures/random.js';
+import { insertSubscribers } from './fixtures/subscribers.js';
+import { generateTopics } from './fixtures/topics.js';
+import {
+  type Benchmark,
+  type BenchResult,
+  collectGarbage,
+  contendedCpuShare,
+  format,
+  median,
+  processMaxRss,
+  type Repetition,
+  repeat,
+  startRssSampler,
+  summarize,
+  type TargetCheck,
+} from './harness.js';
+import { digestPass, type FreshPassResult, sendJobPass, walkOnly } from './matching-pass.js';
+
+const targets = { passMs: 10_000, peakRss: 1024 * 1024 * 1024 };
+const extrapolateTo = 1_000_000;
+/** The pass also runs on these shares of the subscribers, to show time is linear and memory flat. */
+const scaleShares = [0.1, 0.5, 1];
+
+/** The day's papers and the subscribers, written as ingestion and sign-ups would leave them. */
+function setUp(
+  db: Db,
+  options: {
+    seed: number;
+    now: Date;
+    papers: number;
+    queries: number;
+    subscribers: number;
+    log: (message: string) => void;
+  },
+) {
+  const random = createRandom(options.seed);
+  options.log(
+    `generating ${format.count(options.papers)} papers and ${format.count(options.queries)} topics`,
+  );
+  let start = performance.now();
+  const generated = generatePapers(random, options.papers, options.now);
+  const topics = generateTopics(random, generated.records, generated.prolificAuthors, options.queries);
+  upsertPapers(db, generated.records, 'file', options.now);
+  const generateMs = performance.now() - start;
+
+  options.log(`inserting ${format.count(options.subscribers)} subscribers`);
+  start = performance.now();
+  const { topicRows } = insertSubscribers(db, random, {
+    count: options.subscribers,
+    topics,
+    now: options.now,
+  });
+  return { topics, topicRows, generateMs, insertMs: performance.now() - start };
+}
+
+/** How many match-list entries each subscriber's merge reads: the work the engine does per subscriber. */
+function mergeSizes(db: Db, matchesByTopic: ReadonlyMap<string, number>) {
+  const sizes: number[] = [];
+  for (const page of walkSubscribers(db, { pageSize: 1000 })) {
+    for (const subscriber of page) {
+      sizes.push(subscriber.topics.reduce((sum, topic) => sum + (matchesByTopic.get(topic) ?? 0), 0));
+    }
+  }
+  sizes.sort((x, y) => x - y);
+  return {
+    mean: sizes.reduce((sum, n) => sum + n, 0) / Math.max(1, sizes.length),
+    p90: sizes[Math.floor(sizes.length * 0.9)] ?? 0,
+    max: sizes.at(-1) ?? 0,
+  };
+}
+
+/** One digest run in a new node process (same flags as this one) over the benchmark's database. */
+function runFreshPass(databasePath: string, count: number, paperCount: number): FreshPassResult {
+  const script = fileURLToPath(new URL('./matching-pass.ts', import.meta.url));
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, script, databasePath, String(count), String(paperCount)],
+    { encoding: 'utf8' },
+  );
+  if (child.status !== 0) throw new Error(`the fresh-process pass failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as FreshPassResult;
+}
+
+/** Least-squares line through (x, y): the slope per unit of x and the value at x = 0. */
+function fitLine(points: readonly (readonly [number, number])[]) {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, intercept: meanY - slope * meanX, at: (x: number) => meanY + slope * (x - meanX) };
+}
+
+export const matching: Benchmark = {
+  name: 'matching',
+  description:
+    'Digest matching (issue 4): subscribers with 1–5 topics of distinct queries, ranked against a day of papers',
+  sizes: {
+    subscribers: { default: 100_000, description: 'active subscribers in the database' },
+    papers: { default: 2_000, description: 'papers in the index' },
+    queries: { default: 2_000, description: 'distinct topic queries the subscribers draw from' },
+  },
+  async run({ warmup, runs, seed, sizes, log }): Promise<BenchResult> {
+    const subscriberCount = sizes.subscribers as number;
+    const paperCount = sizes.papers as number;
+    const queryCount = sizes.queries as number;
+    const sampler = await startRssSampler();
+    const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
+    const databasePath = join(directory, 'bench.sqlite');
+    const db = openDatabase(databasePath);
+    try {
+      migrateDatabase(db);
+      const now = new Date();
+      const { topics, topicRows, generateMs, insertMs } = setUp(db, {
+        seed,
+        now,
+        papers: paperCount,
+        queries: queryCount,
+        subscribers: subscriberCount,
+        log,
+      });
+      db.$client.pragma('wal_checkpoint(TRUNCATE)');
+      const databaseBytes = statSync(databasePath).size;
+
+      // What a digest run reads first: the papers that arrived since the last one.
+      const start = performance.now();
+      const papers = papersFirstSeenSince(db, new Date(now.getTime() - 86_400_000), paperCount);
+      const loadMs = performance.now() - start;
+
+      log('index build');
+      const indexRuns = repeat(sampler, { warmup, runs }, () => buildPaperIndex(papers));
+      const index = (indexRuns.at(-1) as Repetition<PaperIndex>).value;
+
+      log(`matching ${format.count(topics.length)} distinct topics once each`);
+      const topicRuns = repeat(sampler, { warmup, runs }, () =>
+        topics.map((topic) => matchTopic(index, parseTopic(topic)).length),
+      );
+      const matchCounts = (topicRuns.at(-1) as Repetition<number[]>).value;
+      const merged = mergeSizes(db, new Map(topics.map((topic, i) => [topic, matchCounts[i] ?? 0])));
+
+      // The first pass meets the engine code cold, as a once-a-day run does; it is the warm-up.
+      log(`digest pass over ${format.count(subscriberCount)} subscribers (${warmup} warm-up, ${runs} runs)`);
+      const passRuns = repeat(sampler, { warmup, runs }, () =>
+        digestPass(db, createMatchingEngine(index), subscriberCount),
+      );
+      const pass = (passRuns.at(-1) as (typeof passRuns)[number]).value;
+
+      // Since issue 4 the send job picks each digest itself; the same walk, ranked the way it ranks.
+      log(`the pass as send jobs pick papers (${runs} runs)`);
+      const windowStart = new Date(now.getTime() - 86_400_000);
+      const sendJobRuns = repeat(sampler, { warmup: 0, runs }, () =>
+        sendJobPass(db, { papers, engine: createMatchingEngine(index) }, subscriberCount, windowStart),
+      );
+
+      const scale = scaleShares.map((share) => {
+        const count = Math.round(subscriberCount * share);
+        log(`${format.count(count)} subscribers: walk only and pass, then a pass in a fresh process`);
+        const walks = repeat(sampler, { warmup: 0, runs }, () => walkOnly(db, count));
+        const passes =
+          share === 1
+            ? passRuns
+            : repeat(sampler, { warmup: 0, runs }, () => digestPass(db, createMatchingEngine(index), count));
+        collectGarbage();
+        const fresh = runFreshPass(databasePath, count, paperCount);
+        return { count, walk: summarize(walks), pass: summarize(passes), fresh };
+      });
+
+      const full = scale.at(-1) as (typeof scale)[number];
+      const indexStats = summarize(indexRuns);
+      const topicStats = summarize(topicRuns);
+      const perSubscriberUs = (full.pass.medianMs * 1000) / subscriberCount;
+      const timeFit = fitLine(scale.map((point) => [point.count, point.pass.medianMs]));
+      const growth = (fresh: FreshPassResult) => Math.max(0, fresh.peakRssDuringPass - fresh.rssBeforePass);
+      const rssFit = fitLine(scale.map((point) => [point.count, growth(point.fresh)]));
+      const passAt1M = timeFit.at(extrapolateTo);
+      const freshTotalMs = full.fresh.loadMs + full.fresh.indexMs + full.fresh.passMs;
+      const benchmarkPeakRss = processMaxRss();
+      const lowestCpuShare = Math.min(
+        ...[
+          indexStats,
+          topicStats,
+          summarize(sendJobRuns),
+          ...scale.flatMap((point) => [point.walk, point.pass]),
+        ].map((stats) => stats.lowestCpuShare),
+        ...scale.map((point) => point.fresh.passCpuShare),
+      );
+      const sortedMatches = [...matchCounts].sort((x, y) => x - y);
+      // Same seed, same fingerprint, unless the generator or the matcher changed: runs compare only then.
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([papers.map((paper) => paper.title), topics, matchCounts]))
+        .digest('hex')
+        .slice(0, 12);
+
+      const workload = {
+        fingerprint,
+        papers: papers.length,
+        distinctTopics: topics.length,
+        subscribers: subscriberCount,
+        topicRows,
+        topicsPerSubscriber: topicRows / subscriberCount,
+        medianMatchesPerTopic: median(sortedMatches),
+        p90MatchesPerTopic: sortedMatches[Math.floor(sortedMatches.length * 0.9)] ?? 0,
+        topicsWithoutMatches: sortedMatches.filter((n) => n === 0).length,
+        mergedPerSubscriber: merged,
+        papersPerDigest: pass.picked / pass.subscribers,
+        emptyDigests: pass.emptyDigests,
+        distinctTopicsMatched: pass.distinctTopics,
+        databaseBytes,
+        generateMs,
+        insertMs,
+        loadMs,
+      };
+
+      const phaseRow = (
+        phase: string,
+        n: number,
+        stats: ReturnType<typeof summarize>,
+        subscribers?: number,
+      ) => ({
+        phase,
+        n: format.count(n),
+        cold: format.ms(stats.coldMs),
+        median: format.ms(stats.medianMs),
+        range: `${format.ms(stats.minMs)}–${format.ms(stats.maxMs)}`,
+        perSubscriber: subscribers ? format.us((stats.medianMs * 1000) / subscribers) : '',
+        rate: subscribers ? format.perSecond(subscribers / (stats.medianMs / 1000)) : '',
+        peakRss: format.mb(stats.peakRss),
+        cpu: format.share(stats.lowestCpuShare),
+      });
+
+      // The targets are the issue's, for its sizes; at other sizes the tables speak for themselves.
+      const isIssueWorkload = Object.entries(matching.sizes).every(
+        ([name, spec]) => sizes[name] === spec.default,
+      );
+      const checks: TargetCheck[] = [
+        {
+          name: `${format.count(subscriberCount)} subscribers: load + index + pass, fresh process`,
+          target: `< ${format.ms(targets.passMs)}`,
+          measured: format.ms(freshTotalMs),
+          isMet: freshTotalMs < targets.passMs,
+        },
+        {
+          name: `${format.count(subscriberCount)} subscribers: index + pass, in-process cold run`,
+          target: `< ${format.ms(targets.passMs)}`,
+          measured: format.ms(indexStats.coldMs + full.pass.coldMs),
+          isMet: indexStats.coldMs + full.pass.coldMs < targets.passMs,
+        },
+        {
+          name: `${format.count(subscriberCount)} subscribers: peak RSS of the fresh process`,
+          target: `< ${format.mb(targets.peakRss)}`,
+          measured: format.mb(full.fresh.processPeakRss),
+          isMet: full.fresh.processPeakRss < targets.peakRss,
+        },
+      ];
+
+      return {
+        tables: [
+          {
+            title: 'Workload',
+            columns: [
+              { key: 'what', header: 'what', align: 'left' },
+              { key: 'value', header: 'value' },
+            ],
+            rows: [
+              { what: 'papers (loaded from SQLite)', value: format.count(workload.papers) },
+              { what: 'distinct topics', value: format.count(workload.distinctTopics) },
+              { what: 'active subscribers', value: format.count(subscriberCount) },
+              { what: 'topics per subscriber (mean)', value: workload.topicsPerSubscriber.toFixed(2) },
+              {
+                what: 'papers matched per topic (median / p90)',
+                value: `${workload.medianMatchesPerTopic} / ${workload.p90MatchesPerTopic}`,
+              },
+              { what: 'topics matching no paper', value: format.count(workload.topicsWithoutMatches) },
+              {
+                what: 'match-list entries merged per subscriber (mean / p90)',
+                value: `${merged.mean.toFixed(0)} / ${merged.p90}`,
+              },
+              { what: 'papers per digest (mean)', value: workload.papersPerDigest.toFixed(2) },
+              { what: 'subscribers with an empty digest', value: format.count(workload.emptyDigests) },
+              { what: 'distinct topics matched by the engine', value: format.count(pass.distinctTopics) },
+              { what: 'database size', value: format.mb(databaseBytes) },
+              { what: 'fingerprint (papers, topics, matches per topic)', value: fingerprint },
+              { what: 'set-up: generate papers and topics', value: format.ms(generateMs) },
+              { what: 'set-up: insert subscribers', value: format.ms(insertMs) },
+              { what: 'load papers from SQLite', value: format.ms(loadMs) },
+            ],
+          },
+          {
+            title: `Phases in the benchmark process (${warmup} warm-up + ${runs} runs; cold = first run, median over the runs)`,
+            columns: [
+              { key: 'phase', header: 'phase', align: 'left' },
+              { key: 'n', header: 'n' },
+              { key: 'cold', header: 'cold' },
+              { key: 'median', header: 'median' },
+              { key: 'range', header: 'min–max' },
+              { key: 'perSubscriber', header: 'per subscriber' },
+              { key: 'rate', header: 'subscribers/s' },
+              { key: 'peakRss', header: 'peak RSS' },
+              { key: 'cpu', header: 'CPU/wall (lowest)' },
+            ],
+            rows: [
+              phaseRow('index build (buildPaperIndex)', papers.length, indexStats),
+              phaseRow('match each distinct topic once', topics.length, topicStats),
+              phaseRow('walk subscribers only (floor)', subscriberCount, full.walk, subscriberCount),
+              phaseRow('digest pass (engine + walk + rank)', subscriberCount, full.pass, subscriberCount),
+              phaseRow(
+                'same, picked as send jobs do (limit 100, exclusions)',
+                subscriberCount,
+                summarize(sendJobRuns),
+                subscriberCount,
+              ),
+            ],
+          },
+          {
+            title:
+              'Scaling: first n subscribers of the same database; walk and pass are medians in this process, ' +
+              'then one run in a fresh process',
+            columns: [
+              { key: 'n', header: 'subscribers' },
+              { key: 'walk', header: 'walk only' },
+              { key: 'pass', header: 'pass' },
+              { key: 'perSubscriber', header: 'per subscriber' },
+              { key: 'ratio', header: 'pass / walk' },
+              { key: 'fresh', header: 'fresh: load+index+pass' },
+              { key: 'freshCpu', header: 'fresh: CPU/wall' },
+              { key: 'peak', header: 'fresh: peak RSS' },
+              { key: 'growth', header: 'fresh: RSS growth' },
+              { key: 'live', header: 'fresh: live heap growth' },
+              { key: 'cached', header: 'topics cached' },
+            ],
+            rows: scale.map((point) => ({
+              n: format.count(point.count),
+              walk: format.ms(point.walk.medianMs),
+              pass: format.ms(point.pass.medianMs),
+              perSubscriber: format.us((point.pass.medianMs * 1000) / point.count),
+              ratio: `${(point.pass.medianMs / point.walk.medianMs).toFixed(1)}×`,
+              fresh: format.ms(point.fresh.loadMs + point.fresh.indexMs + point.fresh.passMs),
+              freshCpu: format.share(point.fresh.passCpuShare),
+              peak: format.mb(point.fresh.processPeakRss),
+              growth: format.mb(growth(point.fresh)),
+              live: format.mb(point.fresh.liveHeapGrowth),
+              cached: format.count(point.fresh.distinctTopics),
+            })),
+          },
+          {
+            title: `Extrapolated to ${format.count(extrapolateTo)} subscribers (least squares over the scaling rows)`,
+            columns: [
+              { key: 'what', header: 'what', align: 'left' },
+              { key: 'value', header: 'value' },
+            ],
+            rows: [
+              { what: 'marginal cost per subscriber', value: format.us(timeFit.slope * 1000) },
+              {
+                what: 'fixed cost of a pass (first match of each topic)',
+                value: format.ms(timeFit.intercept),
+              },
+              { what: 'pass', value: format.ms(passAt1M) },
+              { what: 'index build + pass', value: format.ms(indexStats.medianMs + passAt1M) },
+              {
+                what: 'live heap kept by a pass (after GC), smallest / largest n',
+                value: `${format.mb(scale[0]?.fresh.liveHeapGrowth ?? Number.NaN)} / ${format.mb(full.fresh.liveHeapGrowth)}`,
+              },
+              {
+                what: 'RSS growth per 100,000 more subscribers (linear fit)',
+                value: format.mb(rssFit.slope * 100_000),
+              },
+              {
+                what: 'peak RSS of a fresh process (linear fit: an upper bound)',
+                value: format.mb(full.fresh.processPeakRss + rssFit.slope * (extrapolateTo - full.count)),
+              },
+            ],
+          },
+        ],
+        targets: isIssueWorkload ? checks : [],
+        notes: [
+          ...(isIssueWorkload
+            ? []
+            : [
+                'targets not judged: they are set for the default sizes (--subscribers 100000 --papers 2000 --queries 2000)',
+              ]),
+          ...(lowestCpuShare < contendedCpuShare
+            ? [
+                `WARNING: some runs had only ${format.share(lowestCpuShare)} of a CPU (CPU/wall column): another process was busy, so those times are inflated; run again on a quiet machine`,
+              ]
+            : []),
+          `per-subscriber cost = median pass / subscribers = ${format.us(perSubscriberUs)}; the pass includes reading subscribers from SQLite, which the "walk only" row measures alone`,
+          'RSS is sampled every 5 ms from a worker thread (the pass is synchronous); "peak RSS" of a fresh process is the kernel\'s maxRSS for its whole life',
+          `RSS growth during a pass is mostly garbage V8 has not collected yet (its heap limit here is ${format.mb(getHeapStatistics().heap_size_limit)}); the live heap a pass keeps is its topic cache, which grows with the distinct topics met, not with subscribers`,
+          `this benchmark process peaked at ${format.mb(benchmarkPeakRss)} (set-up included), which is why memory is judged in fresh processes`,
+        ],
+        data: {
+          workload,
+          indexBuild: indexStats,
+          distinctTopics: topicStats,
+          walkOnly: full.walk,
+          pass: full.pass,
+          sendJobPass: summarize(sendJobRuns),
+          perSubscriberUs,
+          scale,
+          extrapolated: {
+            subscribers: extrapolateTo,
+            marginalUsPerSubscriber: timeFit.slope * 1000,
+            fixedMs: timeFit.intercept,
+            passMs: passAt1M,
+            totalMs: indexStats.medianMs + passAt1M,
+            rssGrowthPerSubscriberBytes: rssFit.slope,
+          },
+          benchmarkPeakRssBytes: benchmarkPeakRss,
+          lowestCpuShare,
+          sampleTopics: topics.slice(0, 40),
+        },
+      };
+    } finally {
+      db.$client.close();
+      rmSync(directory, { recursive: true, force: true });
+      await sampler.stop();
+    }
+  },
+};
