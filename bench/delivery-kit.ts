@@ -224,6 +224,8 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
     DIGEST_TICK_CRON: never,
     INGEST_CRON: never,
     LOG_LEVEL: 'warn',
+    // For experiments on the worker's heap, e.g. BENCH_WORKER_NODE_OPTIONS=--max-old-space-size=128.
+    ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
     ...extra,
   };
 }

@@ -64,32 +64,52 @@ export function paperLinks(paper: Paper) {
   ];
 }
 
+type PaperParts = Pick<PaperCard, 'url' | 'title' | 'authorsLine' | 'upvotes' | 'summary' | 'links'>;
+
+/**
+ * The parts of a card that depend on the paper alone, kept per paper object: a send run reuses the
+ * same candidate papers for every recipient, so summaries and links are worked out once, not per email.
+ */
+const paperParts = new WeakMap<Paper, PaperParts>();
+
+function partsOf(paper: Paper): PaperParts {
+  let parts = paperParts.get(paper);
+  if (!parts) {
+    parts = {
+      url: isOnDailyPapers(paper)
+        ? `https://huggingface.co/papers/${paper.arxivId}`
+        : `https://arxiv.org/abs/${paper.arxivId}`,
+      title: paper.title,
+      authorsLine: authorsLine(paper.authors),
+      upvotes: paper.upvotes,
+      summary: shortSummary(paper),
+      links: paperLinks(paper),
+    };
+    paperParts.set(paper, parts);
+  }
+  return parts;
+}
+
 export function toPaperCard(pick: DigestPick, position: number): PaperCard {
-  const { paper } = pick;
   return {
+    ...partsOf(pick.paper),
     position,
-    url: isOnDailyPapers(paper)
-      ? `https://huggingface.co/papers/${paper.arxivId}`
-      : `https://arxiv.org/abs/${paper.arxivId}`,
-    title: paper.title,
-    authorsLine: authorsLine(paper.authors),
-    upvotes: paper.upvotes,
-    summary: shortSummary(paper),
     topic: pick.topic,
     matchedLine: pick.matched.filter((term) => term !== pick.topic).join(', '),
-    links: paperLinks(paper),
   };
 }
 
 /** `2026-03-03` → `Tuesday, 3 March 2026`. */
+const dateFormat = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+
 export function formatLocalDate(localDate: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(new Date(`${localDate}T12:00:00Z`));
+  return dateFormat.format(new Date(`${localDate}T12:00:00Z`));
 }
 
 /** Everything the digest templates show, from the picks and the subscriber. */
