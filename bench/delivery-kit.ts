@@ -30,6 +30,9 @@ const secretKey = 'bench-secret-key-that-is-long-enough-0123456789';
 const topicPool = ['cat:cs.LG', 'cat:cs.CV', 'cat:cs.CL', 'cat:cs.AI', 'cat:stat.ML', 'cat:cs.RO'];
 const never = '0 0 1 1 *';
 
+/** Exited or killed by a signal (an out-of-memory abort leaves exitCode null). */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const freePort = () =>
@@ -63,7 +66,7 @@ export async function startPrivateRedis() {
 }
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (hasExited(child)) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -394,7 +397,7 @@ export async function runPaperboy(options: {
     const deadline = Date.now() + 60_000;
     while ((await blockedClients()) < wanted) {
       if (Date.now() > deadline) throw new Error('paperboy workers did not become ready within 60 s');
-      if (children.some((child) => child.exitCode !== null)) throw new Error('a paperboy worker exited');
+      if (children.some(hasExited)) throw new Error('a paperboy worker exited (see its stderr above)');
       await sleep(100);
     }
     const workerStartMs = performance.now() - startedAt;
@@ -441,7 +444,7 @@ export async function runPaperboy(options: {
         lastLog = Date.now();
         options.log(`${options.expected - left} of ${options.expected} done`);
       }
-      if (children.some((child) => child.exitCode !== null)) throw new Error('a paperboy worker exited');
+      if (children.some(hasExited)) throw new Error('a paperboy worker exited (see its stderr above)');
       await sleep(50);
     }
     const totalMs = performance.now() - start;

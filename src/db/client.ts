@@ -30,3 +30,26 @@ export function migrateDatabase(db: Db): void {
 export function inTransaction<T>(db: Db, fn: (tx: Db) => T): T {
   return db.$client.transaction(() => fn(db)).immediate();
 }
+
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement compiled once per connection and reused: hot paths (a digest send runs a dozen
+ * statements) otherwise spend more time compiling SQL than running it. Not for statements that are
+ * iterated (a statement cannot be reused while an iterator over it is open).
+ */
+export function prepared(db: Db, sql: string, mode: 'rows' | 'pluck' = 'rows'): Database.Statement {
+  let cache = statementCache.get(db.$client);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db.$client, cache);
+  }
+  const key = `${mode}:${sql}`;
+  let statement = cache.get(key);
+  if (!statement) {
+    statement = db.$client.prepare(sql);
+    if (mode === 'pluck') statement.pluck();
+    cache.set(key, statement);
+  }
+  return statement;
+}

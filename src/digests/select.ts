@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import { type Db, prepared } from '../db/client.js';
 import type { Paper } from '../db/schema.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import type { MatchingEngine } from '../topics/engine.js';
@@ -27,13 +27,12 @@ export type DigestCandidates = ReturnType<typeof loadDigestCandidates>;
 
 /** Ids of the papers already sent to this subscriber in any digest. */
 export function sentPaperIds(db: Db, subscriberId: number): Set<number> {
-  const rows = db.$client
-    .prepare(
-      `select dp.paper_id from digest_papers dp join digests d on d.id = dp.digest_id
-       where dp.subscriber_id = ? and d.status = 'sent'`,
-    )
-    .pluck()
-    .all(subscriberId) as number[];
+  const rows = prepared(
+    db,
+    `select dp.paper_id from digest_papers dp join digests d on d.id = dp.digest_id
+     where dp.subscriber_id = ? and d.status = 'sent'`,
+    'pluck',
+  ).all(subscriberId) as number[];
   return new Set(rows);
 }
 

@@ -1,5 +1,5 @@
 import type { Ctx, MailCtx } from '../context.js';
-import { inTransaction } from '../db/client.js';
+import { inTransaction, prepared } from '../db/client.js';
 import type { Digest, Subscriber } from '../db/schema.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
@@ -25,7 +25,7 @@ const candidatesLifetimeMs = 10 * 60_000;
  */
 export function createCandidatesCache(ctx: Pick<Ctx, 'db' | 'clock'>) {
   let cached: { builtAt: number; newestId: number; candidates: DigestCandidates } | undefined;
-  const newestPaper = ctx.db.$client.prepare('select coalesce(max(id), 0) from papers').pluck();
+  const newestPaper = prepared(ctx.db, 'select coalesce(max(id), 0) from papers', 'pluck');
   return () => {
     const now = ctx.clock();
     const newestId = newestPaper.get() as number;
@@ -71,9 +71,9 @@ function savePicks(
   digest: Pick<Digest, 'id' | 'subscriberId'>,
   picks: readonly DigestPick[],
 ) {
-  const sqlite = ctx.db.$client;
-  sqlite.prepare('delete from digest_papers where digest_id = ?').run(digest.id);
-  const insert = sqlite.prepare(
+  prepared(ctx.db, 'delete from digest_papers where digest_id = ?').run(digest.id);
+  const insert = prepared(
+    ctx.db,
     `insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
      values (?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -104,17 +104,15 @@ export async function sendDigest({
   ctx: SendCtx;
   input: { digestId: number; isLastAttempt: boolean };
 }): Promise<SendOutcome> {
-  const sqlite = ctx.db.$client;
   const now = ctx.clock();
   const startedAt = performance.now();
   const claim = inTransaction(ctx.db, () => {
-    const digest = sqlite
-      .prepare(
-        `select id, subscriber_id as subscriberId, local_date as localDate, status, window_start as windowStart,
+    const digest = prepared(
+      ctx.db,
+      `select id, subscriber_id as subscriberId, local_date as localDate, status, window_start as windowStart,
                 data_sent_at as dataSentAt, message_id as messageId
          from digests where id = ?`,
-      )
-      .get(input.digestId) as
+    ).get(input.digestId) as
       | (Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'status' | 'messageId'> & {
           windowStart: number;
           dataSentAt: number | null;
@@ -125,19 +123,19 @@ export async function sendDigest({
       return { outcome: 'already-done' as const };
     }
     if (digest.status === 'sending' && digest.dataSentAt !== null) {
-      sqlite
-        .prepare(
-          "update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at), error = ? where id = ?",
-        )
-        .run(
-          'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)',
-          digest.id,
-        );
+      prepared(
+        ctx.db,
+        "update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at), error = ? where id = ?",
+      ).run(
+        'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)',
+        digest.id,
+      );
       return { outcome: 'already-done' as const };
     }
-    sqlite
-      .prepare("update digests set status = 'sending', sending_at = ?, attempts = attempts + 1 where id = ?")
-      .run(now.getTime(), digest.id);
+    prepared(
+      ctx.db,
+      "update digests set status = 'sending', sending_at = ?, attempts = attempts + 1 where id = ?",
+    ).run(now.getTime(), digest.id);
     return { outcome: 'claimed' as const, digest };
   });
   if (claim.outcome !== 'claimed') return claim.outcome;
@@ -148,19 +146,18 @@ export async function sendDigest({
     status: 'sent' | 'skipped' | 'failed',
     fields: { messageId?: string; paperCount?: number; error?: string } = {},
   ) => {
-    sqlite
-      .prepare(
-        `update digests set status = ?, sent_at = ?, message_id = coalesce(?, message_id),
+    prepared(
+      ctx.db,
+      `update digests set status = ?, sent_at = ?, message_id = coalesce(?, message_id),
                 paper_count = coalesce(?, paper_count), error = ? where id = ?`,
-      )
-      .run(
-        status,
-        status === 'sent' ? ctx.clock().getTime() : null,
-        fields.messageId ?? null,
-        fields.paperCount ?? null,
-        fields.error ?? null,
-        digest.id,
-      );
+    ).run(
+      status,
+      status === 'sent' ? ctx.clock().getTime() : null,
+      fields.messageId ?? null,
+      fields.paperCount ?? null,
+      fields.error ?? null,
+      digest.id,
+    );
   };
 
   const subscriber = findSubscriberById(ctx.db, digest.subscriberId);
@@ -206,9 +203,11 @@ export async function sendDigest({
       },
       {
         beforeDataEnd: () => {
-          sqlite
-            .prepare('update digests set data_sent_at = ?, message_id = ? where id = ?')
-            .run(Date.now(), messageId, digest.id);
+          prepared(ctx.db, 'update digests set data_sent_at = ?, message_id = ? where id = ?').run(
+            Date.now(),
+            messageId,
+            digest.id,
+          );
         },
       },
     );
@@ -223,9 +222,10 @@ export async function sendDigest({
     // Not accepted (4xx, connection lost): back to queued for the retry, or failed when out of tries.
     if (input.isLastAttempt) finish('failed', { error: reason });
     else
-      sqlite
-        .prepare("update digests set status = 'queued', data_sent_at = null, error = ? where id = ?")
-        .run(reason, digest.id);
+      prepared(
+        ctx.db,
+        "update digests set status = 'queued', data_sent_at = null, error = ? where id = ?",
+      ).run(reason, digest.id);
     log.warn({ err: error, isLastAttempt: input.isLastAttempt }, 'digest send failed');
     throw error;
   }
@@ -236,19 +236,19 @@ export async function sendDigest({
 }
 
 function markBouncedAfterRepeatedFailures(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>, subscriberId: number) {
-  const recent = ctx.db.$client
-    .prepare(
-      `select status = 'failed' and error like ? as isHard from digests
-       where subscriber_id = ? and status in ('sent', 'failed') order by id desc limit ?`,
-    )
-    .pluck()
-    .all(`${hardFailure}%`, subscriberId, hardBounceThreshold) as number[];
+  const recent = prepared(
+    ctx.db,
+    `select status = 'failed' and error like ? as isHard from digests
+     where subscriber_id = ? and status in ('sent', 'failed') order by id desc limit ?`,
+    'pluck',
+  ).all(`${hardFailure}%`, subscriberId, hardBounceThreshold) as number[];
   if (recent.length < hardBounceThreshold || !recent.every(Boolean)) return;
   const now = ctx.clock();
   inTransaction(ctx.db, () => {
-    const { changes } = ctx.db.$client
-      .prepare("update subscribers set status = 'bounced', updated_at = ? where id = ? and status = 'active'")
-      .run(now.getTime(), subscriberId);
+    const { changes } = prepared(
+      ctx.db,
+      "update subscribers set status = 'bounced', updated_at = ? where id = ? and status = 'active'",
+    ).run(now.getTime(), subscriberId);
     if (changes > 0) recordEvent(ctx.db, { subscriberId, type: 'bounced', source: 'delivery', at: now });
   });
   ctx.log.warn(

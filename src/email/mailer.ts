@@ -72,6 +72,8 @@ export function createMailer(mail: Config['mail']): Mailer {
 
   async function compose(email: OutgoingEmail): Promise<{ raw: Buffer; messageId: string }> {
     const node = new MailComposer({
+      // Saying so skips nodemailer's scan of the whole HTML to choose an encoding.
+      textEncoding: 'quoted-printable',
       from,
       to: email.to,
       subject: email.subject,
