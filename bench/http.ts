@@ -10,33 +10,13 @@ import { loadConfig } from '../src/config.js';
 import { startRuntime } from '../src/main/runtime.js';
 import { resolveSecretKey } from '../src/main/secret.js';
 import { ingestPapers } from '../src/papers/ingest.js';
+import { readerTopics } from './fixtures/topics.js';
 import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
 
 const targets = { requestsPerSecond: 1_000, p99Ms: 50 };
 
-/** What people type into the preview box; each request asks for one of them. */
-const previewTopics = [
-  'vision-language models',
-  'retrieval augmented generation',
-  'diffusion',
-  'reinforcement learning',
-  'LLM agents',
-  'speech recognition',
-  'graph neural networks',
-  'robot manipulation',
-  'quantization',
-  'mixture of experts',
-  'benchmark',
-  'video generation',
-  'code generation',
-  'federated learning',
-  'time series forecasting',
-  'protein',
-  'interpretability',
-  'world models',
-  'long context',
-  'chain-of-thought reasoning',
-];
+/** Each preview request asks for one of these. */
+const previewTopics = readerTopics;
 
 interface LoadResult {
   requestsPerSecond: number;

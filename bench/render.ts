@@ -9,6 +9,7 @@ import { digestHtmlBudget, renderDigestEmail } from '../src/email/render.js';
 import { compileEmailTemplates, templatesDir } from '../src/email/templates.js';
 import { paperFrom } from '../test/support/digest.js';
 import { createRandom } from './fixtures/random.js';
+import { readerTopics } from './fixtures/topics.js';
 import {
   type Benchmark,
   type BenchResult,
@@ -27,29 +28,8 @@ const paperCount = 30;
 /** The morning after the sample feed's newest paper, so every paper is from the past. */
 const sampleDay = new Date('2026-08-01T08:00:00Z');
 
-/** Topics a reader of the sample feed might follow; each recipient gets 1–3 of them. */
-const topicPool = [
-  'vision-language models',
-  'retrieval augmented generation',
-  'diffusion',
-  'reinforcement learning',
-  'LLM agents',
-  'speech recognition',
-  'graph neural networks',
-  'robot manipulation',
-  'quantization',
-  'mixture of experts',
-  'benchmark',
-  'video generation',
-  'code generation',
-  'federated learning',
-  'time series forecasting',
-  'protein',
-  'interpretability',
-  'world models',
-  'long context',
-  'chain-of-thought reasoning',
-];
+/** Each recipient gets 1–3 of these. */
+const topicPool = readerTopics;
 
 const ExamplePaper = z.object({
   arxivId: z.string(),
