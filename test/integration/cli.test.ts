@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../support/ports.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-cli-'));
@@ -27,17 +27,9 @@ function run(args: string[], env: Record<string, string>) {
   });
 }
 
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 describe('paperboy command line', () => {
   it('fails at once with one clear line when Redis cannot be reached', async () => {
-    const url = `redis://:hunter2@127.0.0.1:${await closedPort()}`;
+    const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const result = run(['start'], { REDIS_URL: url });
     expect(result.status).toBe(1);
@@ -100,7 +92,7 @@ describe('paperboy command line', () => {
   });
 
   it('serves HTTP and exits 0 on SIGTERM', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const child = spawn(process.execPath, [bin, 'start'], {
       env: {
         ...baseEnv,

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { upsertPapers } from '../../src/papers/store.js';
 import { testConfig, testSecret } from '../support/app.js';
 import { seedSubscriber } from '../support/factories.js';
 import { fixture } from '../support/feed-server.js';
+import { freePort } from '../support/ports.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
@@ -20,14 +20,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const until = async (condition: () => boolean, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs;

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
+// The benchmarks' seeded generator (mulberry32), so a failure reproduces exactly.
+import { createRandom } from '../../bench/fixtures/random.js';
 import { createMatchingEngine, type RankOptions, rankForTopics } from '../../src/topics/engine.js';
 import { buildPaperIndex, compareMatches, type MatchablePaper, matchTopic } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
-
-/** mulberry32: a tiny seeded generator, so a failure reproduces exactly. */
-function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)] as T;
-  return { next, int, pick, chance: (p: number) => next() < p };
-}
 
 // ~200 words, with inflections that stem together (model/models/modeling) and a few stopwords.
 const vocabulary = `
@@ -83,7 +70,7 @@ const surnames = [
   'Kowalski',
 ];
 
-function makePapers(random: ReturnType<typeof seededRandom>, count: number): MatchablePaper[] {
+function makePapers(random: ReturnType<typeof createRandom>, count: number): MatchablePaper[] {
   const sentence = (min: number, max: number) =>
     Array.from({ length: random.int(min, max) }, () => random.pick(vocabulary)).join(' ');
   return Array.from({ length: count }, (_, i) => {
@@ -108,7 +95,7 @@ function makePapers(random: ReturnType<typeof seededRandom>, count: number): Mat
 }
 
 /** A random topic from the grammar: words, phrases taken from real abstracts, OR, exclusions, fields. */
-function makeQuery(random: ReturnType<typeof seededRandom>, papers: readonly MatchablePaper[]): string {
+function makeQuery(random: ReturnType<typeof createRandom>, papers: readonly MatchablePaper[]): string {
   const word = () => {
     const chosen = random.pick(vocabulary);
     return random.chance(0.15) ? chosen.toUpperCase() : chosen;
@@ -152,7 +139,7 @@ function makeQuery(random: ReturnType<typeof seededRandom>, papers: readonly Mat
 }
 
 describe('createMatchingEngine', () => {
-  const random = seededRandom(20260301);
+  const random = createRandom(20260301);
   const papers = makePapers(random, 300);
   const index = buildPaperIndex(papers);
 
