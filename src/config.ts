@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
@@ -48,12 +49,56 @@ const sources = z
     ),
   );
 
+/**
+ * TRUST_PROXY: how many proxies stand in front (`1`), or their addresses/CIDRs (`10.0.0.0/8,::1`, or
+ * express's names loopback, linklocal, uniquelocal). Never `true`: express would then take the left-most
+ * X-Forwarded-For entry, which the client writes.
+ */
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (entry: string) => {
+  if (proxyNames.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+};
+const trustProxy = z.string().transform((value, context): false | number | string[] => {
+  const text = value.trim();
+  if (text === 'false') return false;
+  if (/^\d{1,2}$/.test(text)) return Number(text) === 0 ? false : Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  if (text !== 'true' && entries.every(isProxyAddress)) return entries;
+  context.addIssue({
+    code: 'custom',
+    message:
+      'must be the number of proxies in front (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.1,10.1.0.0/16); "true" would trust any X-Forwarded-For a client sends',
+  });
+  return z.NEVER;
+});
+
+/**
+ * MAIL_FROM: one RFC 5322 mailbox, `address` or `Name <address>`, the name a phrase of words (Unicode
+ * letters allowed) or a quoted string. No control, format or line/paragraph separator characters (VT,
+ * NEL, U+2028…) and no unquoted specials such as `:` or `,`, which would make a malformed From header.
+ */
+const nameWord = /[\p{L}\p{N}\p{M}!#$%&'*+\-/=?^_`{|}~.]+/u.source;
+const quotedName = /"(?:[^"\\\p{C}\p{Z}]| )*"/u.source;
+const localAtom = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+/.source;
+const domainLabel = /[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?/.source;
+const addrSpec = `${localAtom}(?:\\.${localAtom})*@${domainLabel}(?:\\.${domainLabel})*`;
+const mailbox = new RegExp(
+  `^(?:${addrSpec}|(?:(?:${nameWord}(?: ${nameWord})*|${quotedName}) +)?<${addrSpec}>)$`,
+  'u',
+);
+
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
   PORT: withDefault(int(0, 65535), 3000),
   HOST: withDefault(z.string(), '127.0.0.1'),
   PUBLIC_URL: optional(httpUrl),
-  TRUST_PROXY: withDefault(z.enum(['true', 'false']), 'false'),
+  TRUST_PROXY: withDefault(trustProxy, 'false'),
   DATABASE_URL: withDefault(z.string(), 'file:data/paperboy.db'),
   REDIS_URL: withDefault(
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
@@ -64,14 +109,10 @@ const envSchema = z.object({
     'paperboy',
   ),
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  SMTP_TLS_CA_FILE: optional(z.string()),
   OUTBOX_DIR: withDefault(z.string(), 'data/outbox'),
   MAIL_FROM: withDefault(
-    z
-      .string()
-      .regex(
-        /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/,
-        'must be "Name <address>" or an address',
-      ),
+    z.string().regex(mailbox, 'must be one mailbox: "Name <address@example.org>" or an address'),
     'paperboy <digest@localhost>',
   ),
   SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
@@ -89,6 +130,7 @@ const envSchema = z.object({
   SEND_RATE_PER_SECOND: withDefault(int(0, 100000), 0),
   JOB_LOCK_MS: withDefault(int(1000, 600_000), 30_000),
   RATE_LIMIT_PER_MINUTE: withDefault(int(1, 1_000_000), 20),
+  PREVIEW_RATE_LIMIT_PER_MINUTE: withDefault(int(1, 1_000_000), 120),
   DKIM_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name')),
   DKIM_SELECTOR: optional(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label')),
   DKIM_PRIVATE_KEY_FILE: optional(z.string()),
@@ -115,13 +157,15 @@ function toConfig(env: z.infer<typeof envSchema>) {
       host: env.HOST,
       // Unset: follow PORT, so `PORT=4000 npm start` still mails working links.
       publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
-      trustProxy: env.TRUST_PROXY === 'true',
+      trustProxy: env.TRUST_PROXY,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      previewRateLimitPerMinute: env.PREVIEW_RATE_LIMIT_PER_MINUTE,
     },
     databasePath: parseDatabasePath(env.DATABASE_URL),
     redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
     mail: {
       smtpUrl: env.SMTP_URL,
+      tlsCaFile: env.SMTP_TLS_CA_FILE,
       outboxDir: env.OUTBOX_DIR,
       from: env.MAIL_FROM,
       /** SMTP connections per process: enough for the send concurrency. */
@@ -174,13 +218,17 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
     ? []
     : result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
   if (result.success) {
-    const { DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE, NODE_ENV, SECRET_KEY } = result.data;
+    const { DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE, NODE_ENV, SECRET_KEY, SMTP_URL } = result.data;
     const dkimSet = [DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE].filter(Boolean).length;
     if (dkimSet !== 0 && dkimSet !== 3) {
       problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE: set all three or none');
     }
     if (NODE_ENV === 'production' && !SECRET_KEY) {
       problems.push('SECRET_KEY: required when NODE_ENV=production');
+    }
+    // The outbox keeps working confirm and manage links on disk: a development convenience only.
+    if (NODE_ENV === 'production' && !SMTP_URL) {
+      problems.push('SMTP_URL: required when NODE_ENV=production (the outbox is for development)');
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);

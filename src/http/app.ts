@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import { createScrapeRegistry } from '../metrics.js';
 import { readQueueCounts } from '../queue/counts.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
-import { publicWriteLimit } from './middleware.js';
+import { perMinuteLimit } from './middleware.js';
 import { messagePage } from './pages/layout.js';
 import { adminApi, queueDashboard } from './routes/admin.js';
 import { meApi } from './routes/api-me.js';
@@ -50,13 +50,19 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   );
   app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
 
-  const limit = publicWriteLimit(redis, ctx.config.redis.prefix, http.rateLimitPerMinute);
+  const { prefix } = ctx.config.redis;
+  const limit = perMinuteLimit(redis, { prefix, name: 'writes', perMinute: http.rateLimitPerMinute });
+  const previewLimit = perMinuteLimit(redis, {
+    prefix,
+    name: 'preview',
+    perMinute: http.previewRateLimitPerMinute,
+  });
   app.use(health(ctx.db, redis));
   app.use(metricsRoute(createScrapeRegistry({ ctx, readQueueCounts: () => readQueueCounts(queues) })));
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
   app.use(papersApi(ctx));
-  app.use(topicsApi(ctx));
+  app.use(topicsApi(ctx, previewLimit));
   app.use(adminApi(ctx, queues));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));

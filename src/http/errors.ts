@@ -17,9 +17,12 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_max_papers':
     case 'invalid_parameter':
     case 'invalid_topic':
+    case 'topic_too_expensive':
       return 400;
     case 'unauthorized':
       return 401;
+    case 'cross_site':
+      return 403;
     case 'not_found':
       return 404;
     case 'payload_too_large':

@@ -20,15 +20,21 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 export const jsonBody = express.json({ limit: bodyLimit, strict: false });
 export const formBody = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 50 });
 
-/** Per-IP limit on public writes, counted in Redis so every `serve` process shares it. */
-export function publicWriteLimit(redis: Redis, prefix: string, perMinute: number): RequestHandler {
+/**
+ * A per-client limit (the client as `trust proxy` sees it), counted in Redis so every `serve` process
+ * shares it. `name` keeps the counters of different limits apart.
+ */
+export function perMinuteLimit(
+  redis: Redis,
+  options: { prefix: string; name: string; perMinute: number },
+): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
-    limit: perMinute,
+    limit: options.perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: new RedisStore({
-      prefix: `${prefix}:ratelimit:`,
+      prefix: `${options.prefix}:ratelimit:${options.name}:`,
       sendCommand: (command: string, ...args: string[]) =>
         redis.call(command, ...args) as Promise<RedisReply>,
     }),

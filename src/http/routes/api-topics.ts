@@ -1,12 +1,12 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import { parseParameters } from '../../query-params.js';
 import { createPreviewIndexes, PreviewInput, previewTopic } from '../../topics/preview.js';
 
-export function topicsApi(ctx: Ctx): Router {
+export function topicsApi(ctx: Ctx, limit: RequestHandler): Router {
   const router = Router();
   const indexes = createPreviewIndexes(ctx);
-  router.get('/api/topics/preview', (req, res) => {
+  router.get('/api/topics/preview', limit, (req, res) => {
     res.json(previewTopic({ input: parseParameters(PreviewInput, req.query), indexes }));
   });
   return router;
