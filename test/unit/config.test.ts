@@ -21,11 +21,13 @@ describe('loadConfig', () => {
       publicUrl: 'http://localhost:3000',
       trustProxy: false,
       rateLimitPerMinute: 20,
+      previewRateLimitPerMinute: 120,
     });
     expect(config.databasePath).toBe('data/paperboy.db');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'paperboy' });
     expect(config.mail).toMatchObject({
       smtpUrl: undefined,
+      tlsCaFile: undefined,
       outboxDir: 'data/outbox',
       from: 'paperboy <digest@localhost>',
     });
@@ -68,9 +70,115 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('requires SECRET_KEY in production and all three DKIM settings together', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['SECRET_KEY: required when NODE_ENV=production']);
+  it('requires SECRET_KEY and SMTP_URL in production, and all three DKIM settings together', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'SECRET_KEY: required when NODE_ENV=production',
+      'SMTP_URL: required when NODE_ENV=production (the outbox is for development)',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) })).toEqual([
+      'SMTP_URL: required when NODE_ENV=production (the outbox is for development)',
+    ]);
+    expect(
+      problemsOf({
+        NODE_ENV: 'production',
+        SECRET_KEY: 'k'.repeat(32),
+        SMTP_URL: 'smtp://relay.internal:25',
+      }),
+    ).toEqual([]);
     expect(problemsOf({ DKIM_DOMAIN: 'example.org' })).toHaveLength(1);
+  });
+
+  describe('MAIL_FROM is one RFC 5322 mailbox', () => {
+    it.each([
+      ['a vertical tab', 'paperboy\u000b <digest@example.org>'],
+      ['a NEL (U+0085)', 'paper\u0085boy <digest@example.org>'],
+      ['a line separator (U+2028)', 'paperboy\u2028 <digest@example.org>'],
+      ['a paragraph separator (U+2029) in a quoted name', '"paper\u2029boy" <digest@example.org>'],
+      ['an unquoted ":" in the display name', 'paperboy: daily <digest@example.org>'],
+      ['an unquoted "," in the display name', 'Lovelace, Ada <digest@example.org>'],
+      ['two addresses', 'digest@example.org, other@example.org'],
+      ['two mailboxes', 'paperboy <digest@example.org>, Eve <eve@example.org>'],
+      [
+        'a CRLF and a second header after the address',
+        'paperboy <digest@example.org>\r\nBcc: victim@example.org',
+      ],
+      ['a CRLF inside the display name', 'paperboy\r\nBcc: victim@example.org <digest@example.org>'],
+      ['a bare LF', 'digest@example.org\nBcc: victim@example.org'],
+      ['an unterminated angle address', 'paperboy <digest@example.org'],
+      ['no address at all', 'paperboy'],
+    ])('refuses %s, naming MAIL_FROM', (_case, from) => {
+      const problems = problemsOf({ MAIL_FROM: from });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^MAIL_FROM: must be one mailbox/);
+    });
+
+    it.each([
+      'paperboy <digest@localhost>',
+      'digest@example.org',
+      '"paperboy: daily" <a@b.org>',
+      'Jürgen <a@b.org>',
+      'Ada Lovelace <ada.lovelace+digest@mail.example.org>',
+    ])('accepts %s unchanged', (from) => {
+      expect(loadConfig({ MAIL_FROM: from }).mail.from).toBe(from);
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it('is off unless set, and "false" or 0 keep it off', () => {
+      expect(loadConfig({}).http.trustProxy).toBe(false);
+      expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+      expect(loadConfig({ TRUST_PROXY: '0' }).http.trustProxy).toBe(false);
+    });
+
+    it('takes a number of proxy hops', () => {
+      expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+      expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    });
+
+    it('takes proxy addresses, CIDRs and express names such as loopback', () => {
+      expect(loadConfig({ TRUST_PROXY: 'loopback' }).http.trustProxy).toEqual(['loopback']);
+      expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8' }).http.trustProxy).toEqual([
+        '10.0.0.1',
+        '10.1.0.0/16',
+        '::1',
+        'fd00::/8',
+      ]);
+    });
+
+    it('refuses "true", which would trust any X-Forwarded-For a client sends', () => {
+      const problems = problemsOf({ TRUST_PROXY: 'true' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^TRUST_PROXY: must be the number of proxies/);
+      expect(problems[0]).toContain('X-Forwarded-For');
+    });
+
+    it.each([
+      '1.2.3.4/33',
+      'fd00::/129',
+      '10.0.0.0/8/8',
+      '10.0.0.0/',
+      '300.1.1.1',
+      'proxy.internal',
+      'yes',
+      '999',
+    ])('refuses %s', (value) => {
+      expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+    });
+  });
+
+  it('reads SMTP_TLS_CA_FILE as a path, unset by default', () => {
+    expect(loadConfig({ SMTP_TLS_CA_FILE: '/etc/ssl/relay-ca.pem' }).mail.tlsCaFile).toBe(
+      '/etc/ssl/relay-ca.pem',
+    );
+    expect(loadConfig({ SMTP_TLS_CA_FILE: '' }).mail.tlsCaFile).toBeUndefined();
+  });
+
+  it('limits topic previews to PREVIEW_RATE_LIMIT_PER_MINUTE, 120 by default', () => {
+    expect(loadConfig({}).http.previewRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ PREVIEW_RATE_LIMIT_PER_MINUTE: '30' }).http.previewRateLimitPerMinute).toBe(30);
+    expect(problemsOf({ PREVIEW_RATE_LIMIT_PER_MINUTE: '0' })).toEqual([
+      'PREVIEW_RATE_LIMIT_PER_MINUTE: must be at least 1',
+    ]);
   });
 
   it('strips a trailing slash from PUBLIC_URL so links never get a double slash', () => {
