@@ -61,13 +61,13 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   app.use(metricsRoute(createScrapeRegistry({ ctx, readQueueCounts: () => readQueueCounts(queues) })));
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
-  app.use(papersApi(ctx));
+  app.use(papersApi(ctx, redis));
   app.use(topicsApi(ctx, previewLimit));
-  app.use(adminApi(ctx, queues));
+  app.use(adminApi(ctx, queues, redis));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 
-  app.use(queueDashboard(ctx, queues));
+  app.use(queueDashboard(ctx, queues, redis));
   app.use(pages(ctx, limit));
   app.get('/digests/:token', (req, res) => {
     res.send(viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));

@@ -159,7 +159,7 @@ describe('operations: stats, queue dashboard and metrics', () => {
       expect(body.queues.map((queue) => queue.name).sort()).toEqual(['digests', 'ingest', 'mail', 'send']);
     });
 
-    it('trades ?token= for an HttpOnly, SameSite=Strict cookie on /admin and redirects without the token', async () => {
+    it('trades ?token= for a 12-hour HttpOnly, SameSite=Strict session cookie on /admin and redirects without the token', async () => {
       const login = await dashboard(`/admin/queues/queue/send?token=${adminToken}&status=waiting`);
       expect(login.status).toBe(303);
       expect(login.headers.get('location')).toBe('/admin/queues/queue/send?status=waiting');
@@ -168,7 +168,8 @@ describe('operations: stats, queue dashboard and metrics', () => {
       expect(setCookie).toMatch(/; HttpOnly/i);
       expect(setCookie).toMatch(/; SameSite=Strict/i);
       expect(setCookie).toMatch(/; Path=\/admin(;|$)/);
-      // The cookie is derived from the token, never the token itself.
+      expect(setCookie).toMatch(/; Max-Age=43200;/);
+      // The cookie holds a random session id, never the token.
       expect(setCookie).not.toContain(adminToken);
 
       const cookie = setCookie.split(';')[0] ?? '';

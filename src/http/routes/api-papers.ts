@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import type { Redis } from 'ioredis';
 import type { Ctx } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { FeedError } from '../../papers/fetch-feed.js';
@@ -12,14 +13,14 @@ import { requireJson } from '../middleware.js';
 /** Admin ingestion takes whole batches, so its body limit is larger than the public 64 KB. */
 export const adminBodyLimit = '10mb';
 
-export function papersApi(ctx: Ctx): Router {
+export function papersApi(ctx: Ctx, redis: Redis): Router {
   const router = Router();
 
   router.get('/api/papers', (req, res) => {
     res.json(listPapers({ ctx, input: parseParameters(ListPapersInput, req.query) }));
   });
 
-  const requireAdmin = requireAdminToken(ctx.config);
+  const requireAdmin = requireAdminToken({ config: ctx.config, redis });
 
   router.post(
     '/api/admin/papers',
