@@ -16,7 +16,7 @@ export interface Ctx {
   tokens: Tokens;
   enqueue: Enqueue;
   enqueueMany: EnqueueMany;
-  /** True at most once per address per 10 minutes: the guard against mail-bombing a victim. */
+  /** True at most once per mailbox per 10 minutes and 5 times a day: the guard against mail-bombing a victim. */
   claimEmailSlot: (email: string) => Promise<boolean>;
 }
 

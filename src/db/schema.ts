@@ -46,6 +46,37 @@ export const subscriberTopics = sqliteTable(
   (table) => [uniqueIndex('subscriber_topics_pk').on(table.subscriberId, table.position)],
 );
 
+/**
+ * One subscription request, with the preferences it asked for. Its confirmation link activates exactly
+ * these (the email and the confirm page show them), so a later request for the same address, by
+ * anyone, cannot change what an earlier link turns on, and nothing changes before the inbox confirms.
+ */
+export const subscriptionRequests = sqliteTable(
+  'subscription_requests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    preferences: text('preferences', { mode: 'json' }).notNull().$type<RequestedPreferences>(),
+    createdAt: timestamp('created_at').notNull(),
+    confirmedAt: timestamp('confirmed_at'),
+  },
+  (table) => [index('subscription_requests_subscriber_idx').on(table.subscriberId, table.id)],
+);
+
+/** What a request asks for: every preference, so the confirm page can show all of it. */
+export interface RequestedPreferences {
+  topics: string[];
+  frequency: Frequency;
+  weeklyDay: number;
+  timezone: string;
+  sendHour: number;
+  maxPapers: number;
+}
+
+export type SubscriptionRequest = typeof subscriptionRequests.$inferSelect;
+
 export const eventTypes = [
   'subscribed',
   'confirmed',

@@ -191,7 +191,8 @@ export async function sendDigest({
       }),
     subscriber.maxPapers,
   );
-  const messageId = messageIdFor(ctx.config.mail.from, `digest-${digest.id}.${subscriber.id}`);
+  // Stable across retries, and opaque: row ids would tell anyone how many digests and readers exist.
+  const messageId = messageIdFor(ctx.config.mail.from, `digest.${ctx.tokens.opaque(`digest:${digest.id}`)}`);
   try {
     await ctx.mailer.send(
       {

@@ -40,13 +40,10 @@ export function viewDigest({
     picks,
     shown: picks.length,
     localDate: digest.localDate,
-    subscriber: {
-      email: subscriber.email,
-      frequency: subscriber.frequency,
-      topics: readTopics(ctx.db, subscriber.id),
-    },
-    // This page is the web version: no link to itself.
-    urls: { ...digestLinks(ctx, subscriber, digest.id, ctx.clock()), web: '' },
+    // The web version is meant to be shared: it names no address and grants nothing (no manage or
+    // unsubscribe link; those stay in the email), and has no link to itself.
+    subscriber: { email: '', frequency: subscriber.frequency, topics: readTopics(ctx.db, subscriber.id) },
+    urls: { web: '', manage: '', unsubscribe: '' },
   });
   return renderDigestEmail(ctx.templates, values).html;
 }

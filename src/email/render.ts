@@ -10,6 +10,7 @@ export interface RenderedEmail {
 const lifecycleSubjects = {
   confirmation: 'Confirm your paperboy subscription',
   manage: 'Your paperboy subscription',
+  welcome: 'You are subscribed to paperboy',
 };
 
 const footerNote =

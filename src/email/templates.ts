@@ -6,7 +6,7 @@ import mjml2html from 'mjml';
 
 export const templatesDir = join(dirname(fileURLToPath(import.meta.url)), '../../templates/email');
 
-export const emailTemplateNames = ['confirmation', 'manage', 'digest'] as const;
+export const emailTemplateNames = ['confirmation', 'manage', 'welcome', 'digest'] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
 export interface CompiledTemplate {

@@ -8,8 +8,10 @@ export const jobCatalog = {
   'lifecycle-email': {
     queue: 'mail',
     payload: z.object({
-      kind: z.enum(['confirmation', 'manage']),
+      kind: z.enum(['confirmation', 'manage', 'welcome']),
       subscriberId: z.number().int().positive(),
+      /** Confirmation emails: the subscription request whose preferences the link applies. */
+      requestId: z.number().int().positive().optional(),
     }),
     // ~2 s, 4 s, 8 s … about 8 minutes in all: rides out an SMTP server restart.
     options: { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },

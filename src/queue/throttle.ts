@@ -1,18 +1,38 @@
 import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { mailboxKey } from '../subscribers/email-address.js';
+
+// One email per window, and no more than `dailyCap` a day, per mailbox; atomic, so concurrent
+// requests from several `serve` processes cannot both pass.
+const claimScript = `
+if not redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 0 end
+local sent = redis.call('INCR', KEYS[2])
+if sent == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if sent > tonumber(ARGV[3]) then return 0 end
+return 1`;
 
 /**
- * One email per address per window, shared by every process through Redis. The key is an HMAC of
- * the address, so Redis never holds the address itself.
+ * The guard against mail-bombing a victim, shared by every process through Redis. It counts
+ * mailboxes, not spellings (`victim+1@`, `v.ictim@gmail.com`: see `mailboxKey`), and its keys are an
+ * HMAC of the mailbox, so Redis never holds an address.
  */
 export function createEmailThrottle(
   redis: Redis,
-  options: { prefix: string; secretKey: string; windowMs?: number },
+  options: { prefix: string; secretKey: string; windowMs?: number; dailyCap?: number },
 ) {
   const windowMs = options.windowMs ?? 10 * 60 * 1000;
+  const dailyCap = options.dailyCap ?? 5;
   return async function claimEmailSlot(email: string): Promise<boolean> {
-    const digest = createHmac('sha256', options.secretKey).update(email).digest('base64url');
-    const result = await redis.set(`${options.prefix}:throttle:email:${digest}`, '1', 'PX', windowMs, 'NX');
-    return result === 'OK';
+    const digest = createHmac('sha256', options.secretKey).update(mailboxKey(email)).digest('base64url');
+    const result = await redis.eval(
+      claimScript,
+      2,
+      `${options.prefix}:throttle:email:${digest}`,
+      `${options.prefix}:throttle:email-day:${digest}`,
+      windowMs,
+      86_400_000,
+      dailyCap,
+    );
+    return result === 1;
   };
 }

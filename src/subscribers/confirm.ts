@@ -3,24 +3,38 @@ import type { Ctx } from '../context.js';
 import { inTransaction } from '../db/client.js';
 import { subscribers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { recordEvent, subscriberForToken } from './store.js';
+import { closeRequests, recordEvent, replaceTopics, requestForToken } from './store.js';
 
-/** Activates a pending subscription. Confirming twice is fine; a link for a closed subscription is not. */
-export function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { token: string } }) {
+/**
+ * Activates the subscription with exactly the preferences of the request the link was sent for (the
+ * page showed them). Confirming twice is fine; the other open requests of the address die with it.
+ * A newly confirmed reader is sent their manage link by email, not on the page.
+ */
+export async function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { token: string } }) {
   const now = ctx.clock();
-  return inTransaction(ctx.db, (tx) => {
-    const subscriber = subscriberForToken({ ...ctx, db: tx }, input.token, 'confirm');
-    if (subscriber.status === 'active') return { isNewlyConfirmed: false, subscriber };
-    if (subscriber.status !== 'pending') {
+  const outcome = inTransaction(ctx.db, (tx) => {
+    const { request, subscriber } = requestForToken({ ...ctx, db: tx }, input.token);
+    if (request.confirmedAt) {
+      if (subscriber.status === 'active') return { isNewlyConfirmed: false, subscriber };
+      throw new NotFoundError('This link was already used. To start your digest again, subscribe again.');
+    }
+    if (subscriber.status === 'complained') {
       throw new NotFoundError(
-        'This subscription is no longer waiting for confirmation. Subscribe again to restart it.',
+        'This subscription cannot be confirmed. Write to the operator of this service.',
       );
     }
+    const { topics, ...fields } = request.preferences;
     tx.update(subscribers)
-      .set({ status: 'active', confirmedAt: now, updatedAt: now })
+      .set({ ...fields, status: 'active', confirmedAt: now, updatedAt: now, unsubscribedAt: null })
       .where(eq(subscribers.id, subscriber.id))
       .run();
+    replaceTopics(tx, subscriber.id, topics);
+    closeRequests(tx, request, now);
     recordEvent(tx, { subscriberId: subscriber.id, type: 'confirmed', source: 'link', at: now });
-    return { isNewlyConfirmed: true, subscriber: { ...subscriber, status: 'active' as const } };
+    return { isNewlyConfirmed: true, subscriber: { ...subscriber, ...fields, status: 'active' as const } };
   });
+  if (outcome.isNewlyConfirmed) {
+    await ctx.enqueue('lifecycle-email', { kind: 'welcome', subscriberId: outcome.subscriber.id });
+  }
+  return outcome;
 }

@@ -18,7 +18,13 @@ export function normalizeEmail(input: string): NormalizedEmail {
   const local = input.slice(0, at);
   if (local.length > 64) return fail('the part before @ must be at most 64 characters');
   if (!localPart.test(local)) return fail('must be an email address like name@example.org');
-  const domain = domainToASCII(input.slice(at + 1).toLowerCase());
+  const typedDomain = input.slice(at + 1);
+  // domainToASCII parses a URL host: it would turn `example.org?subject=hi` (or `/x`, `#x`, `:25`)
+  // into `example.org`. Only letters, digits, hyphens and dots may reach it; other scripts go to IDNA.
+  if (/[^A-Za-z0-9.\-\u{80}-\u{10FFFF}]/u.test(typedDomain)) {
+    return fail('must have a valid domain, like example.org');
+  }
+  const domain = domainToASCII(typedDomain.toLowerCase());
   const labels = domain.split('.');
   const isDomainValid =
     domain.length > 0 &&
@@ -28,4 +34,22 @@ export function normalizeEmail(input: string): NormalizedEmail {
     /^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(labels.at(-1) ?? '');
   if (!isDomainValid) return fail('must have a valid domain, like example.org');
   return { ok: true, email: `${local.toLowerCase()}@${domain}` };
+}
+
+const gmailDomains = new Set(['gmail.com', 'googlemail.com']);
+
+/**
+ * The mailbox an address delivers to, for throttling: `+tag` sub-addresses removed and, at Gmail, dots
+ * too (Gmail ignores both), so `victim+1@` and `v.ictim@gmail.com` count as one mailbox. Takes a
+ * normalized address; the stored address stays as typed.
+ */
+export function mailboxKey(email: string): string {
+  const at = email.lastIndexOf('@');
+  let local = email.slice(0, at).split('+')[0] || email.slice(0, at);
+  let domain = email.slice(at + 1);
+  if (gmailDomains.has(domain)) {
+    local = local.replaceAll('.', '');
+    domain = 'gmail.com';
+  }
+  return `${local}@${domain}`;
 }

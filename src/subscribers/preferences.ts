@@ -111,3 +111,12 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   );
   throw new ValidationError(code, summary.join('; '), { details: { issues } });
 }
+
+const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** "daily at 07:00 (Europe/Berlin), up to 10 papers": what a confirmation shows a person. */
+export function describeSchedule(preferences: Omit<Preferences, 'topics'>): string {
+  const when = preferences.frequency === 'weekly' ? `weekly on ${weekdays[preferences.weeklyDay]}s` : 'daily';
+  const hour = `${String(preferences.sendHour).padStart(2, '0')}:00`;
+  return `${when} at ${hour} (${preferences.timezone}), up to ${preferences.maxPapers} papers`;
+}

@@ -1,11 +1,18 @@
 import type { MailCtx } from '../context.js';
 import { renderLifecycleEmail } from '../email/render.js';
 import type { JobPayload } from '../queue/jobs.js';
-import { findSubscriberById, readTopics } from './store.js';
+import { describeSchedule, type Preferences } from './preferences.js';
+import { findRequestById, findSubscriberById, preferencesOf } from './store.js';
+
+const summary = (preferences: Preferences) => ({
+  frequency: preferences.frequency,
+  topicsLine: preferences.topics.join('; '),
+  scheduleLine: describeSchedule(preferences),
+});
 
 /**
- * The job behind confirmation and "manage" emails. It re-reads the subscriber, so an email whose
- * reason has passed (confirmed meanwhile, unsubscribed, deleted) is quietly dropped.
+ * The job behind confirmation, "manage" and welcome emails. It re-reads the rows, so an email whose
+ * reason has passed (confirmed meanwhile, unsubscribed, deleted, request replaced) is quietly dropped.
  */
 export async function sendLifecycleEmail({
   ctx,
@@ -15,25 +22,28 @@ export async function sendLifecycleEmail({
   input: JobPayload<'lifecycle-email'>;
 }) {
   const subscriber = findSubscriberById(ctx.db, input.subscriberId);
-  const wantedStatus = input.kind === 'confirmation' ? 'pending' : 'active';
-  if (subscriber?.status !== wantedStatus) {
+  const request = input.requestId === undefined ? undefined : findRequestById(ctx.db, input.requestId);
+  const isStillWanted =
+    input.kind === 'confirmation'
+      ? request?.subscriberId === subscriber?.id && !request?.confirmedAt && subscriber?.status !== 'active'
+      : subscriber?.status === 'active';
+  if (!subscriber || !isStillWanted || subscriber.status === 'complained') {
     ctx.log.info({ subscriberId: input.subscriberId, kind: input.kind }, 'lifecycle email no longer needed');
     return { sent: false };
   }
   const now = ctx.clock();
   const base = ctx.config.http.publicUrl;
-  const values: Record<string, string> =
-    input.kind === 'confirmation'
-      ? {
-          email: subscriber.email,
-          frequency: subscriber.frequency,
-          topicsLine: readTopics(ctx.db, subscriber.id).join('; '),
-          confirmUrl: `${base}/confirm/${ctx.tokens.sign('confirm', subscriber, now)}`,
-        }
-      : {
-          email: subscriber.email,
-          manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}`,
-        };
+  const values: Record<string, string> = request
+    ? {
+        email: subscriber.email,
+        ...summary(request.preferences),
+        confirmUrl: `${base}/confirm/${ctx.tokens.sign('confirm', { id: request.id, tokenSalt: subscriber.tokenSalt }, now)}`,
+      }
+    : {
+        email: subscriber.email,
+        ...summary(preferencesOf(ctx.db, subscriber)),
+        manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}`,
+      };
   const email = renderLifecycleEmail(ctx.templates, input.kind, values);
   const { messageId } = await ctx.mailer.send({ to: subscriber.email, tag: input.kind, ...email });
   ctx.log.info({ subscriberId: subscriber.id, kind: input.kind, messageId }, 'lifecycle email sent');

@@ -1,12 +1,14 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, ne, notInArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   type EventSource,
   type EventType,
   type Subscriber,
+  type SubscriptionRequest,
   subscriberEvents,
   subscribers,
   subscriberTopics,
+  subscriptionRequests,
 } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { Preferences } from './preferences.js';
@@ -59,6 +61,9 @@ export function recordEvent(
     .run();
 }
 
+const invalidLink =
+  'This link is not valid: it may have expired or been replaced by a newer one. For a fresh link to your preferences, enter your address on the home page and we will email you one.';
+
 type TokenCtx = { db: Db; tokens: Tokens; clock: () => Date };
 
 /** The subscriber a link token names, if the token is genuine, unexpired and of this purpose. */
@@ -71,8 +76,92 @@ export function findSubscriberForToken(ctx: TokenCtx, token: string, purpose: To
 /** As `findSubscriberForToken`, but anything forged, expired or of another purpose is "not found". */
 export function subscriberForToken(ctx: TokenCtx, token: string, purpose: TokenPurpose): Subscriber {
   const subscriber = findSubscriberForToken(ctx, token, purpose);
-  if (!subscriber) throw new NotFoundError('This link is not valid. It may have expired or been replaced.');
+  if (!subscriber) throw new NotFoundError(invalidLink);
   return subscriber;
+}
+
+/** An open request is kept this long (its link's lifetime), and a subscriber has at most this many. */
+const requestLifetimeMs = 7 * 24 * 60 * 60 * 1000;
+const openRequestsKept = 5;
+
+export function insertRequest(db: Db, subscriberId: number, preferences: Preferences, at: Date): number {
+  // Old and surplus requests go first, so a flood of requests for one address stays a few rows.
+  db.delete(subscriptionRequests)
+    .where(
+      and(
+        eq(subscriptionRequests.subscriberId, subscriberId),
+        lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
+      ),
+    )
+    .run();
+  const newest = db
+    .select({ id: subscriptionRequests.id })
+    .from(subscriptionRequests)
+    .where(eq(subscriptionRequests.subscriberId, subscriberId))
+    .orderBy(desc(subscriptionRequests.id))
+    .limit(openRequestsKept - 1)
+    .all()
+    .map((row) => row.id);
+  db.delete(subscriptionRequests)
+    .where(
+      and(
+        eq(subscriptionRequests.subscriberId, subscriberId),
+        notInArray(subscriptionRequests.id, newest.length > 0 ? newest : [0]),
+      ),
+    )
+    .run();
+  return db
+    .insert(subscriptionRequests)
+    .values({ subscriberId, preferences, createdAt: at })
+    .returning({ id: subscriptionRequests.id })
+    .get().id;
+}
+
+export function findRequestById(db: Db, id: number): SubscriptionRequest | undefined {
+  return db.select().from(subscriptionRequests).where(eq(subscriptionRequests.id, id)).get();
+}
+
+export function deleteRequest(db: Db, id: number): void {
+  db.delete(subscriptionRequests).where(eq(subscriptionRequests.id, id)).run();
+}
+
+/** Marks a request confirmed and drops the subscriber's other requests: their links stop working. */
+export function closeRequests(db: Db, confirmed: SubscriptionRequest, at: Date): void {
+  db.delete(subscriptionRequests)
+    .where(
+      and(
+        eq(subscriptionRequests.subscriberId, confirmed.subscriberId),
+        ne(subscriptionRequests.id, confirmed.id),
+      ),
+    )
+    .run();
+  db.update(subscriptionRequests)
+    .set({ confirmedAt: at })
+    .where(eq(subscriptionRequests.id, confirmed.id))
+    .run();
+}
+
+/** The request a confirmation token names, and its subscriber, if the token is genuine and unexpired. */
+export function requestForToken(ctx: TokenCtx, token: string) {
+  const id = ctx.tokens.peek(token, 'confirm');
+  const request = id === undefined ? undefined : findRequestById(ctx.db, id);
+  const subscriber = request && findSubscriberById(ctx.db, request.subscriberId);
+  const subject = request && subscriber && { id: request.id, tokenSalt: subscriber.tokenSalt };
+  if (!request || !subscriber || !ctx.tokens.verify(token, 'confirm', subject, ctx.clock())) {
+    throw new NotFoundError(invalidLink);
+  }
+  return { request, subscriber };
+}
+
+export function preferencesOf(db: Db, subscriber: Subscriber): Preferences {
+  return {
+    topics: readTopics(db, subscriber.id),
+    frequency: subscriber.frequency,
+    weeklyDay: subscriber.weeklyDay,
+    timezone: subscriber.timezone,
+    sendHour: subscriber.sendHour,
+    maxPapers: subscriber.maxPapers,
+  };
 }
 
 export interface SubscriberView extends Preferences {
@@ -81,14 +170,5 @@ export interface SubscriberView extends Preferences {
 }
 
 export function toSubscriberView(db: Db, subscriber: Subscriber): SubscriberView {
-  return {
-    email: subscriber.email,
-    status: subscriber.status,
-    topics: readTopics(db, subscriber.id),
-    frequency: subscriber.frequency,
-    weeklyDay: subscriber.weeklyDay,
-    timezone: subscriber.timezone,
-    sendHour: subscriber.sendHour,
-    maxPapers: subscriber.maxPapers,
-  };
+  return { email: subscriber.email, status: subscriber.status, ...preferencesOf(db, subscriber) };
 }

@@ -1,19 +1,27 @@
-import { eq } from 'drizzle-orm';
 import type { Ctx } from '../context.js';
 import { inTransaction } from '../db/client.js';
 import { type EventSource, subscribers } from '../db/schema.js';
-import { defaultPreferences, type SubscribeInput } from './preferences.js';
-import { findSubscriberByEmail, recordEvent, replaceTopics } from './store.js';
+import { defaultPreferences, type Preferences, type SubscribeInput } from './preferences.js';
+import {
+  deleteRequest,
+  findSubscriberByEmail,
+  insertRequest,
+  preferencesOf,
+  recordEvent,
+  replaceTopics,
+} from './store.js';
 import { newTokenSalt } from './tokens.js';
 
 /**
- * Stores or refreshes a subscription request and queues the right email. The caller answers the
- * same way whatever happened here, so nobody can learn which addresses are subscribed.
+ * Records a subscription request and queues the right email. The caller answers the same way
+ * whatever happened here, so nobody can learn which addresses are subscribed.
  *
- * - new, pending, unsubscribed or bounced address → `pending`, preferences saved, confirmation email
- * - active address → preferences untouched (the requester may not own it), "manage" email instead
+ * - new address → a `pending` row with the requested preferences, a request, a confirmation email
+ * - pending, unsubscribed or bounced address → the row is left as it is; a request holds what was
+ *   asked, and only its own confirmation link applies it (whoever posts may not own the address)
+ * - active address → nothing changes, a "manage" email instead
  * - complained address → nothing is sent (they told their mailbox we are spam)
- * Whatever is posted, an address gets at most one email per throttle window.
+ * Whatever is posted, a mailbox gets at most one email per throttle window.
  */
 export async function subscribe({
   ctx,
@@ -23,25 +31,24 @@ export async function subscribe({
   input: SubscribeInput & { source: EventSource };
 }) {
   const now = ctx.clock();
-  const { email, source, topics, ...fields } = input;
+  const { email, source, ...asked } = input;
   const outcome = inTransaction(ctx.db, (tx) => {
     const existing = findSubscriberByEmail(tx, email);
     if (existing?.status === 'active') return { subscriberId: existing.id, email: 'manage' as const };
     if (existing?.status === 'complained') return { subscriberId: existing.id, email: undefined };
 
-    let subscriberId: number;
-    if (existing) {
-      subscriberId = existing.id;
-      tx.update(subscribers)
-        .set({ ...fields, status: 'pending', updatedAt: now, unsubscribedAt: null })
-        .where(eq(subscribers.id, existing.id))
-        .run();
-    } else {
-      const { topics: _defaultTopics, ...defaults } = defaultPreferences;
-      const row = tx
+    const preferences: Preferences = {
+      ...(existing ? preferencesOf(tx, existing) : defaultPreferences),
+      ...(Object.fromEntries(
+        Object.entries(asked).filter(([, value]) => value !== undefined),
+      ) as Partial<Preferences>),
+    };
+    let subscriberId = existing?.id;
+    if (subscriberId === undefined) {
+      const { topics, ...fields } = preferences;
+      subscriberId = tx
         .insert(subscribers)
         .values({
-          ...defaults,
           ...fields,
           email,
           status: 'pending',
@@ -50,15 +57,23 @@ export async function subscribe({
           updatedAt: now,
         })
         .returning({ id: subscribers.id })
-        .get();
-      subscriberId = row.id;
+        .get().id;
+      replaceTopics(tx, subscriberId, topics);
     }
-    if (topics !== undefined || !existing) replaceTopics(tx, subscriberId, topics ?? []);
+    const requestId = insertRequest(tx, subscriberId, preferences, now);
     recordEvent(tx, { subscriberId, type: 'subscribed', source, at: now });
-    return { subscriberId, email: 'confirmation' as const };
+    return { subscriberId, requestId, email: 'confirmation' as const };
   });
 
-  if (outcome.email && (await ctx.claimEmailSlot(email))) {
-    await ctx.enqueue('lifecycle-email', { kind: outcome.email, subscriberId: outcome.subscriberId });
+  if (!outcome.email) return;
+  if (await ctx.claimEmailSlot(email)) {
+    await ctx.enqueue('lifecycle-email', {
+      kind: outcome.email,
+      subscriberId: outcome.subscriberId,
+      requestId: outcome.requestId,
+    });
+  } else if (outcome.requestId !== undefined) {
+    // No email will carry its link: drop it, so it cannot push out a request whose email went.
+    deleteRequest(ctx.db, outcome.requestId);
   }
 }

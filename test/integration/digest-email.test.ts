@@ -74,8 +74,10 @@ describe('a digest sent over real SMTP', () => {
     expect(mail.raw).toMatch(/\r\nContent-Type: text\/html; charset=utf-8\r\n/);
     expect(mail.parsed.text).toBeTruthy();
     expect(mail.parsed.html).toBeTruthy();
-    const messageId = `<digest-${digestId}.${subscriber.id}@papers.example.org>`;
+    // Stable (derived from the digest) but opaque: row ids would tell how many digests exist.
+    const messageId = `<digest.${app.runtime.ctx.tokens.opaque(`digest:${digestId}`)}@papers.example.org>`;
     expect(rawHeader(mail, 'Message-ID')).toBe(messageId);
+    expect(messageId).not.toContain(`${digestId}.${subscriber.id}`);
     expect(
       app.runtime.db.$client
         .prepare('select status, message_id as messageId from digests where id = ?')
@@ -85,7 +87,9 @@ describe('a digest sent over real SMTP', () => {
 
   it('carries List-Unsubscribe (one-click) and List-Id headers', () => {
     expect(rawHeader(mail, 'List-Unsubscribe')).toMatch(
-      new RegExp(`^<${publicUrl.replaceAll('.', '\\.')}/unsubscribe/u[0-9a-z]+\\.0\\.[A-Za-z0-9_-]{22}>$`),
+      new RegExp(
+        `^<${publicUrl.replaceAll('.', '\\.')}/unsubscribe/u[A-Za-z0-9_-]{22}\\.0\\.[A-Za-z0-9_-]{22}>$`,
+      ),
     );
     expect(rawHeader(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     expect(rawHeader(mail, 'List-Id')).toBe('paperboy digest <digest.papers.example.org>');
@@ -118,6 +122,13 @@ describe('a digest sent over real SMTP', () => {
     expect(cardsOf(html)).toHaveLength(titles.length);
     for (const title of titles) expect(html).toContain(escapeHtml(title));
     expect(html).not.toContain('more paper');
+    // Meant to be shared: it names no address and grants nothing.
+    expect(html).not.toContain(email);
+    expect(html).not.toContain('/manage/');
+    expect(html).not.toContain('/unsubscribe/');
+    expect(html).toContain('use the links in the email itself');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('x-robots-tag')).toBe('noindex');
 
     const token = webPath.slice('/digests/'.length);
     const { tokens } = app.runtime.ctx;

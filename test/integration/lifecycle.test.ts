@@ -40,7 +40,16 @@ describe('subscription lifecycle over HTTP', () => {
     expect(confirmed.status).toBe(200);
     const confirmedHtml = await confirmed.text();
     expect(confirmedHtml).toContain('You are subscribed');
-    const manageToken = /\/manage\/([^"]+)"/.exec(confirmedHtml)?.[1];
+    // The manage link comes by email, not on the page (whoever holds the confirm link sees the page).
+    expect(confirmedHtml).not.toContain('/manage/');
+    const [, welcome] = await app.smtp.waitFor((mail) => mail.length >= 2);
+    if (!welcome) throw new Error('no welcome email');
+    expect(welcome.envelopeTo).toEqual([email]);
+    expect(welcome.parsed.subject).toBe('You are subscribed to paperboy');
+    expect(welcome.parsed.text).toContain('daily at 08:00 (UTC), up to 10 papers');
+    const manageToken = /\/manage\/([^\s"]+)/.exec(
+      linkIn(welcome, `${app.config.http.publicUrl}/manage/`),
+    )?.[1];
     expect(manageToken).toBeTruthy();
 
     const me = await api(app, '/api/me', { token: manageToken });

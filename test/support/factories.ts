@@ -1,7 +1,12 @@
 import type { Db } from '../../src/db/client.js';
-import { type Subscriber, type SubscriberStatus, subscribers } from '../../src/db/schema.js';
+import {
+  type Subscriber,
+  type SubscriberStatus,
+  subscribers,
+  subscriptionRequests,
+} from '../../src/db/schema.js';
 import { defaultPreferences, type Preferences } from '../../src/subscribers/preferences.js';
-import { replaceTopics } from '../../src/subscribers/store.js';
+import { preferencesOf, replaceTopics } from '../../src/subscribers/store.js';
 import { newTokenSalt } from '../../src/subscribers/tokens.js';
 
 /**
@@ -32,4 +37,26 @@ export function seedSubscriber(
     .get();
   replaceTopics(db, subscriber.id, topics);
   return subscriber;
+}
+
+/**
+ * A subscription request for the subscriber (their current preferences unless told otherwise), as a
+ * token subject: confirmation links name the request and carry the subscriber's salt.
+ */
+export function seedRequest(
+  db: Db,
+  subscriber: Subscriber,
+  preferences: Partial<Preferences> = {},
+  at = new Date(),
+): { id: number; tokenSalt: string } {
+  const row = db
+    .insert(subscriptionRequests)
+    .values({
+      subscriberId: subscriber.id,
+      preferences: { ...preferencesOf(db, subscriber), ...preferences },
+      createdAt: at,
+    })
+    .returning({ id: subscriptionRequests.id })
+    .get();
+  return { id: row.id, tokenSalt: subscriber.tokenSalt };
 }

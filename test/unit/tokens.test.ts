@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTokens, newTokenSalt } from '../../src/subscribers/tokens.js';
 
@@ -17,12 +18,59 @@ describe('link tokens', () => {
     expect(tokens.peek(manage, 'confirm')).toBeUndefined();
   });
 
-  it('confirm tokens expire after 7 days; manage and unsubscribe never do', () => {
+  it('confirm tokens expire after 7 days, manage tokens after 90; unsubscribe tokens never do', () => {
     const confirm = tokens.sign('confirm', subject, now);
     expect(tokens.verify(confirm, 'confirm', subject, days(6.9))).toBe(true);
     expect(tokens.verify(confirm, 'confirm', subject, days(7.01))).toBe(false);
+    const manage = tokens.sign('manage', subject, now);
+    expect(tokens.verify(manage, 'manage', subject, days(89.9))).toBe(true);
+    expect(tokens.verify(manage, 'manage', subject, days(90.01))).toBe(false);
     const unsubscribe = tokens.sign('unsubscribe', subject, now);
     expect(tokens.verify(unsubscribe, 'unsubscribe', subject, days(3650))).toBe(true);
+  });
+
+  it('do not show the row id: consecutive ids give unrelated tokens', () => {
+    const salt = newTokenSalt();
+    const signed = [1, 2, 3, 1000].map((id) => tokens.sign('unsubscribe', { id, tokenSalt: salt }, now));
+    for (const [i, token] of signed.entries()) {
+      expect(token).not.toMatch(/^u[0-9a-z]{1,4}\./);
+      expect(tokens.peek(token, 'unsubscribe')).toBe([1, 2, 3, 1000][i]);
+    }
+    const idParts = signed.map((token) => token.slice(1, token.indexOf('.')));
+    expect(new Set(idParts).size).toBe(4);
+    // Nothing in common at the front, as a counter would have.
+    expect(new Set(idParts.map((part) => part.slice(0, 3))).size).toBe(4);
+  });
+
+  it('still honour unsubscribe and web-version links mailed in the old format, and no others', () => {
+    const secret = 'unit-test-secret-key-0123456789abcdef';
+    const key = Buffer.from(hkdfSync('sha256', secret, 'paperboy', 'link-token-v1', 32));
+    const legacy = (letter: string, expiry: string) => {
+      const id = subject.id.toString(36);
+      const mac = createHmac('sha256', key)
+        .update(`${letter}|${id}|${expiry}|${subject.tokenSalt}`)
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
+      return `${letter}${id}.${expiry}.${mac}`;
+    };
+    expect(tokens.verify(legacy('u', '0'), 'unsubscribe', subject, days(400))).toBe(true);
+    expect(tokens.verify(legacy('d', '0'), 'digest', subject, now)).toBe(true);
+    // Old manage links never expired and may have leaked; old confirm links named no request.
+    expect(tokens.verify(legacy('m', '0'), 'manage', subject, now)).toBe(false);
+    expect(tokens.peek(legacy('m', '0'), 'manage')).toBeUndefined();
+    expect(
+      tokens.verify(legacy('c', (now.getTime() / 1000 + 3600).toString(36)), 'confirm', subject, now),
+    ).toBe(false);
+  });
+
+  it('name things opaquely and stably', () => {
+    expect(tokens.opaque('digest:1')).toBe(tokens.opaque('digest:1'));
+    expect(tokens.opaque('digest:1')).not.toBe(tokens.opaque('digest:2'));
+    expect(tokens.opaque('digest:1')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(createTokens('another-secret-key-0123456789abcdefgh').opaque('digest:1')).not.toBe(
+      tokens.opaque('digest:1'),
+    );
   });
 
   it('reject every single-character alteration', () => {
@@ -43,6 +91,7 @@ describe('link tokens', () => {
       'x',
       'a'.repeat(5000),
       'u1.0.',
+      'uAAAAAAAAAAAAAAAAAAAAAA.0.AAAAAAAAAAAAAAAAAAAAAA',
       '../../etc/passwd',
       'u1.0.%00%00%00',
       'ü'.repeat(30),

@@ -13,14 +13,15 @@ export function unsubscribePage({ token, email }: { token: string; email: string
   });
 }
 
-export function unsubscribedPage({ email, manageUrl }: { email: string; manageUrl: string }) {
+// No manage link here: mailbox providers post the one-click unsubscribe and read this answer.
+export function unsubscribedPage({ email }: { email: string }) {
   return layout({
     title: 'You are unsubscribed',
     body: html`
 <section class="card">
 <h1>You are unsubscribed</h1>
 <p>No more digests will be sent to <strong>${email}</strong>.</p>
-<p>Changed your mind? <a href="${manageUrl}">Resubscribe or adjust your topics</a>.</p>
+<p>Changed your mind? Use the "Manage" link in any of your digests, or subscribe again on the <a href="/">home page</a>.</p>
 </section>`,
   });
 }

@@ -1,12 +1,12 @@
 import express, { type Request, type RequestHandler, Router } from 'express';
 import type { Ctx } from '../../context.js';
-import { ValidationError } from '../../errors.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
 import { confirmSubscription } from '../../subscribers/confirm.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
 import { exportSubscriber } from '../../subscribers/export-subscriber.js';
 import { PreferencesPatch, parseInput, SubscribeInput } from '../../subscribers/preferences.js';
 import { resubscribe } from '../../subscribers/resubscribe.js';
-import { subscriberForToken, toSubscriberView } from '../../subscribers/store.js';
+import { requestForToken, subscriberForToken, toSubscriberView } from '../../subscribers/store.js';
 import { subscribe } from '../../subscribers/subscribe.js';
 import { unsubscribe } from '../../subscribers/unsubscribe.js';
 import { updatePreferences } from '../../subscribers/update-preferences.js';
@@ -16,6 +16,7 @@ import { homePage } from '../pages/home.js';
 import { messagePage } from '../pages/layout.js';
 import { managePage } from '../pages/manage.js';
 import { unsubscribedPage, unsubscribePage } from '../pages/unsubscribe.js';
+import { refuseCrossOrigin } from '../same-origin.js';
 
 type Form = Record<string, unknown>;
 const tokenOf = (req: Request) => String(req.params.token ?? '');
@@ -69,15 +70,16 @@ const oneClickBody = express.text({ type: ['multipart/form-data', 'text/plain'],
 /** Server-rendered pages; every form works without JavaScript. */
 export function pages(ctx: Ctx, limit: RequestHandler): Router {
   const router = Router();
-  const base = ctx.config.http.publicUrl;
-  const manageUrl = (subscriber: { id: number; tokenSalt: string }) =>
-    `${base}/manage/${ctx.tokens.sign('manage', subscriber, ctx.clock())}`;
+  // Another site's page must not make its visitors' browsers post these forms (mail-bombing through
+  // thousands of browsers). The unsubscribe target is left open: mail clients post one-click
+  // unsubscribes from anywhere, and without the secret token a forged post does nothing.
+  const sameOrigin = refuseCrossOrigin(ctx.config.http.publicUrl);
 
   router.get('/', (_req, res) => {
     res.send(homePage());
   });
 
-  router.post('/subscribe', limit, formBody, async (req, res) => {
+  router.post('/subscribe', sameOrigin, limit, formBody, async (req, res) => {
     const fields = subscribeFields(req.body ?? {});
     try {
       rejectRepeatedFields(req.body ?? {});
@@ -108,13 +110,21 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
 
   // GET never changes anything: mail scanners prefetch links. The button POSTs.
   router.get('/confirm/:token', (req, res) => {
-    const subscriber = subscriberForToken(ctx, tokenOf(req), 'confirm');
-    res.send(confirmPage({ token: tokenOf(req), email: subscriber.email }));
+    const { request, subscriber } = requestForToken(ctx, tokenOf(req));
+    if (request.confirmedAt) {
+      if (subscriber.status !== 'active') throw new NotFoundError('This link was already used.');
+      res.send(confirmedPage({ email: subscriber.email, isNewlyConfirmed: false }));
+      return;
+    }
+    res.send(confirmPage({ token: tokenOf(req), email: subscriber.email, preferences: request.preferences }));
   });
 
-  router.post('/confirm/:token', limit, (req, res) => {
-    const { subscriber, isNewlyConfirmed } = confirmSubscription({ ctx, input: { token: tokenOf(req) } });
-    res.send(confirmedPage({ manageUrl: manageUrl(subscriber), isNewlyConfirmed }));
+  router.post('/confirm/:token', sameOrigin, limit, async (req, res) => {
+    const { subscriber, isNewlyConfirmed } = await confirmSubscription({
+      ctx,
+      input: { token: tokenOf(req) },
+    });
+    res.send(confirmedPage({ email: subscriber.email, isNewlyConfirmed }));
   });
 
   router.get('/manage/:token', (req, res) => {
@@ -129,7 +139,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
       .json(exportSubscriber({ ctx, input: { subscriberId: subscriber.id } }));
   });
 
-  router.post('/manage/:token', limit, formBody, (req, res) => {
+  router.post('/manage/:token', sameOrigin, limit, formBody, (req, res) => {
     const token = tokenOf(req);
     const subscriber = subscriberForToken(ctx, token, 'manage');
     const form: Form = req.body ?? {};
@@ -183,7 +193,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
       (typeof body === 'object' && body !== null && (body as Form)['List-Unsubscribe'] === 'One-Click') ||
       (typeof body === 'string' && /List-Unsubscribe[\s\S]*One-Click/.test(body));
     unsubscribe({ ctx, input: { subscriberId: subscriber.id, source: isOneClick ? 'one-click' : 'link' } });
-    res.send(unsubscribedPage({ email: subscriber.email, manageUrl: manageUrl(subscriber) }));
+    res.send(unsubscribedPage({ email: subscriber.email }));
   });
 
   return router;
