@@ -1,10 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer as collect } from 'node:stream/consumers';
 import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { Config } from '../config.js';
-import { createSmtpPool } from './smtp-pool.js';
+import { type Config, ConfigError } from '../config.js';
+import { createSmtpPool, parseSmtpSettings, SmtpSetupError } from './smtp-pool.js';
 
 export interface OutgoingEmail {
   to: string;
@@ -45,8 +46,12 @@ export interface Mailer {
   close(): void;
 }
 
-/** 5xx answers become PermanentDeliveryError; 4xx and connection errors stay as they are (retryable). */
+/**
+ * 5xx answers to the message become PermanentDeliveryError; 4xx, connection errors and any failure to
+ * set the connection up (TLS, EHLO, AUTH: the relay's problem, not the recipient's) stay retryable.
+ */
 function classify(error: unknown): unknown {
+  if (error instanceof SmtpSetupError) return error;
   const code = (error as { responseCode?: unknown } | null)?.responseCode;
   if (typeof code === 'number' && code >= 500 && code < 600) {
     return new PermanentDeliveryError(code, (error as Error).message, { cause: error });
@@ -56,17 +61,58 @@ function classify(error: unknown): unknown {
 
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 
+const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** SMTP_TLS_CA_FILE: the PEM certificates it holds, or a ConfigError that says why there are none. */
+function readCaCertificates(file: string): string[] {
+  const problem = (text: string) => new ConfigError([`SMTP_TLS_CA_FILE: ${text}`]);
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw problem(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const certificates = pem.match(pemCertificate) ?? [];
+  if (certificates.length === 0)
+    throw problem(`${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const [index, certificate] of certificates.entries()) {
+    try {
+      new X509Certificate(certificate);
+    } catch {
+      throw problem(`certificate ${index + 1} in ${file} does not parse`);
+    }
+  }
+  return certificates;
+}
+
+function readDkimKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      `DKIM_PRIVATE_KEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    ]);
+  }
+}
+
 /**
  * SMTP (pooled) when `SMTP_URL` is set; otherwise the outbox writes each message to `OUTBOX_DIR`.
  * Messages are composed and DKIM-signed here and sent as finished bytes through `smtp-pool.ts`.
+ * Settings that only make sense when read (SMTP_URL's options, SMTP_TLS_CA_FILE, the DKIM key) are
+ * checked here, at start: a ConfigError rather than a first failed send.
  */
 export function createMailer(mail: Config['mail']): Mailer {
+  if (mail.tlsCaFile && !mail.smtpUrl)
+    throw new ConfigError(['SMTP_TLS_CA_FILE: set, but SMTP_URL is not (the outbox needs no TLS)']);
+  const smtp = mail.smtpUrl
+    ? parseSmtpSettings(mail.smtpUrl, mail.tlsCaFile ? readCaCertificates(mail.tlsCaFile) : undefined)
+    : undefined;
   const signer =
     mail.dkim &&
     new DKIM({
       domainName: mail.dkim.domain,
       keySelector: mail.dkim.selector,
-      privateKey: readFileSync(mail.dkim.privateKeyFile, 'utf8'),
+      privateKey: readDkimKey(mail.dkim.privateKeyFile),
     });
   const from = mail.from;
 
@@ -87,8 +133,8 @@ export function createMailer(mail: Config['mail']): Mailer {
     return { raw: signer ? await collect(signer.sign(built)) : built, messageId };
   }
 
-  if (mail.smtpUrl) {
-    const pool = createSmtpPool(mail.smtpUrl, mail.maxConnections);
+  if (smtp) {
+    const pool = createSmtpPool(smtp, mail.maxConnections);
     return {
       async send(email, hooks) {
         const { raw, messageId } = await compose(email);
@@ -108,11 +154,13 @@ export function createMailer(mail: Config['mail']): Mailer {
     async send(email, hooks) {
       const { raw, messageId } = await compose(email);
       hooks?.beforeDataEnd?.();
-      mkdirSync(mail.outboxDir, { recursive: true });
+      // The files hold working confirm and manage links: owner only. A directory that already
+      // exists keeps its mode (it may not be paperboy's); each file is new (`wx`), so gets 0600.
+      mkdirSync(mail.outboxDir, { recursive: true, mode: 0o700 });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const base = join(mail.outboxDir, `${stamp}-${process.pid}-${sequence++}-${email.tag}`);
-      writeFileSync(`${base}.eml`, raw);
-      writeFileSync(`${base}.html`, email.html);
+      writeFileSync(`${base}.eml`, raw, { mode: 0o600, flag: 'wx' });
+      writeFileSync(`${base}.html`, email.html, { mode: 0o600, flag: 'wx' });
       return { messageId };
     },
     close() {},

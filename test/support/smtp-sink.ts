@@ -1,15 +1,38 @@
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-export interface ReceivedMail {
+/** What the server knew about the session a command arrived in. */
+export interface SessionFacts {
+  /** The session was TLS (implicit, or upgraded by STARTTLS) when the command arrived. */
+  isSecure: boolean;
+  /** The name the client gave in EHLO/HELO. */
+  ehloName: string;
+  /** The TLS server name (SNI) the client asked for, if any. */
+  servername?: string;
+}
+
+export interface ReceivedMail extends SessionFacts {
   envelopeTo: string[];
   raw: string;
   parsed: ParsedMail;
+  /** `process.hrtime.bigint()` when the server read the end-of-data dot. */
+  dataEndedAt: bigint;
 }
+
+const factsOf = (session: {
+  secure: boolean;
+  hostNameAppearsAs: string | false;
+  servername?: string | false | null;
+}): SessionFacts => ({
+  isSecure: session.secure,
+  ehloName: session.hostNameAppearsAs || '',
+  servername: session.servername || undefined,
+});
 
 /**
  * A real SMTP server in-process that keeps what it accepts. `respond` can make it answer like a
- * flaky or hostile server (421, 550) for fault tests.
+ * flaky or hostile server (421, 550) for fault tests. Without `tls` it offers no STARTTLS; with it,
+ * it offers STARTTLS (or speaks TLS from the first byte, `mode: 'implicit'`) with that certificate.
  */
 export async function startSmtpSink(
   options: {
@@ -17,18 +40,30 @@ export async function startSmtpSink(
     /** Wait this long after the data before answering, like a busy server. */
     delayMs?: number;
     port?: number;
+    tls?: { key: string; cert: string; mode?: 'starttls' | 'implicit' };
   } = {},
 ) {
   const received: ReceivedMail[] = [];
+  /** Every MAIL FROM the server saw, accepted or not: proof of what went over the wire. */
+  const envelopes: (SessionFacts & { from: string })[] = [];
+  /** Server-side errors, such as a client hanging up during the TLS handshake. */
+  const errors: Error[] = [];
   const waiters: (() => void)[] = [];
+  const isImplicitTls = options.tls?.mode === 'implicit';
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    disabledCommands: options.tls ? [] : ['STARTTLS'],
+    ...(options.tls && { key: options.tls.key, cert: options.tls.cert, secure: isImplicitTls }),
     logger: false,
+    onMailFrom(address, session, callback) {
+      envelopes.push({ ...factsOf(session), from: address.address });
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        const dataEndedAt = process.hrtime.bigint();
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
         const failure = options.respond?.({ to });
         if (failure) return callback(failure);
@@ -36,7 +71,7 @@ export async function startSmtpSink(
         const accept = () =>
           simpleParser(raw).then(
             (parsed) => {
-              received.push({ envelopeTo: to, raw, parsed });
+              received.push({ envelopeTo: to, raw, parsed, dataEndedAt, ...factsOf(session) });
               for (const wake of waiters.splice(0)) wake();
               callback();
             },
@@ -47,12 +82,19 @@ export async function startSmtpSink(
       });
     },
   });
+  // Without a listener a failed TLS handshake would be an uncaught 'error' event.
+  if (options.tls) server.on('error', (error: Error) => errors.push(error));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as { port: number };
+  const scheme = isImplicitTls ? 'smtps' : 'smtp';
 
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    /** The same server under another host name, e.g. `localhost` to match a certificate. */
+    urlFor: (host: string) => `${scheme}://${host}:${port}`,
     received,
+    envelopes,
+    errors,
     /** Mail sent to one address, oldest first. */
     to: (address: string) => received.filter((mail) => mail.envelopeTo.includes(address)),
     /** Resolves when `predicate` holds for the mail received so far; rejects after `timeoutMs`. */
