@@ -16,7 +16,8 @@ export function resolveSecretKey(config: UnresolvedConfig, file = devSecretFile)
     secretKey = readFileSync(file, 'utf8').trim();
   } catch {
     secretKey = randomBytes(32).toString('base64url');
-    mkdirSync(dirname(file), { recursive: true });
+    // A directory paperboy creates (data/ by default) is owner only; an existing one keeps its mode.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, `${secretKey}\n`, { mode: 0o600, flag: 'wx' });
   }
   if (secretKey.length < 32)
