@@ -81,7 +81,13 @@ describe.skipIf(!hasChromium)(
     const tokenFor = (purpose: TokenPurpose, email: string) => {
       const row = subscriberRow(email);
       if (!row) throw new Error(`no subscriber ${email}`);
-      return app.runtime.ctx.tokens.sign(purpose, row, new Date());
+      // A confirmation link names the subscriber's newest subscription request.
+      const requestId = app.runtime.db.$client
+        .prepare('select max(id) from subscription_requests where subscriber_id = ?')
+        .pluck()
+        .get(row.id) as number;
+      const subject = purpose === 'confirm' ? { id: requestId, tokenSalt: row.tokenSalt } : row;
+      return app.runtime.ctx.tokens.sign(purpose, subject, new Date());
     };
 
     /** A confirmed subscriber, made over HTTP; resolves with their manage token. */
@@ -117,7 +123,11 @@ describe.skipIf(!hasChromium)(
       // Opening the link only shows a button: mail scanners prefetch links.
       await open(page, pathOf(confirmLink));
       expect(await headingOf(page)).toBe('Confirm your subscription');
-      expect(await visibleText(page.locator('main'))).toContain(email);
+      const confirmText = await visibleText(page.locator('main'));
+      expect(confirmText).toContain(email);
+      // What the button turns on, shown before it.
+      expect(confirmText).toContain('weekly on Mondays at 07:00 (UTC), up to 10 papers');
+      expect(confirmText).toContain('cat:cs.LG quantization -survey');
       expect(subscriberRow(email)?.status).toBe('pending');
 
       const confirmed = await submitWith(page, page.getByRole('button', { name: 'Confirm subscription' }));
@@ -125,9 +135,13 @@ describe.skipIf(!hasChromium)(
       expect(await headingOf(page)).toBe('You are subscribed');
       expect(subscriberRow(email)?.status).toBe('active');
 
-      // The link is built from PUBLIC_URL, which is not where the test server listens.
-      const manageLink =
-        (await page.getByRole('link', { name: 'Manage your subscription' }).getAttribute('href')) ?? '';
+      // The manage link comes in the welcome email, built from PUBLIC_URL (not where the test server
+      // listens); the page does not show it.
+      expect(await page.getByRole('link', { name: 'Manage your subscription' }).count()).toBe(0);
+      await app.smtp.waitFor(() => app.smtp.to(email).length >= 2);
+      const welcome = app.smtp.to(email)[1];
+      if (!welcome) throw new Error(`no welcome email to ${email}`);
+      const manageLink = linkIn(welcome, `${app.config.http.publicUrl}/manage/`);
       expect(new URL(manageLink).origin).toBe(new URL(app.config.http.publicUrl).origin);
       expect(pathOf(manageLink)).toMatch(/^\/manage\//);
       await open(page, pathOf(manageLink));
