@@ -207,6 +207,19 @@ describe('SMTP over TLS: never plain text once TLS is asked for', () => {
   });
 });
 
+describe("SMTP setup failures are the relay's, not the recipient's", () => {
+  it('retries a login the server refuses with a 5xx instead of failing the message for good', async () => {
+    const server = await sink(); // refuses AUTH outside TLS with 538
+    const mailer = mailerFor({ SMTP_URL: server.url.replace('smtp://', 'smtp://paperboy:secret@') });
+
+    const error = await failedSend(mailer, 'reader@example.org');
+    expect(error).toMatchObject({ code: 'EAUTH' });
+    // A permanent error would count towards bouncing the subscriber; a bad login is ours to fix.
+    expect(error).not.toBeInstanceOf(PermanentDeliveryError);
+    expect(server.envelopes).toEqual([]);
+  });
+});
+
 describe('SMTP settings are checked at start-up', () => {
   it('accepts the options it honours', () => {
     expect(
