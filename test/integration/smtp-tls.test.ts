@@ -196,11 +196,12 @@ describe('SMTP over TLS: never plain text once TLS is asked for', () => {
 
   it('requires TLS whenever SMTP_TLS_CA_FILE or a tls.* option is set', async () => {
     const server = await sink();
-    for (const env of [
+    const settings: Record<string, string>[] = [
       { SMTP_URL: server.urlFor('localhost'), SMTP_TLS_CA_FILE: pki.caFile },
       { SMTP_URL: `${server.urlFor('localhost')}?tls.rejectUnauthorized=false` },
       { SMTP_URL: `${server.url}?tls.servername=localhost` },
-    ]) {
+    ];
+    for (const env of settings) {
       expect((await failedSend(mailerFor(env), 'reader@example.org')).message).toMatch(/STARTTLS/);
     }
     expect(server.envelopes).toEqual([]);
