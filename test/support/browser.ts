@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type Browser,
   type BrowserContextOptions,
@@ -68,3 +70,24 @@ export const headingOf = (page: Page) => visibleText(page.locator('h1'));
  * scroll sideways (`innerWidth` would not tell: a phone zooms out to fit wide content).
  */
 export const documentWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+/**
+ * A page on another origin: a plain HTTP server on its own loopback port that answers every GET with
+ * `html`. Another port of the same host is the same *site* to a browser (SameSite cookies go along) but
+ * another *origin*, which is what a cross-origin write check has to tell apart.
+ */
+export async function serveOtherOrigin(html: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // the browser keeps its connections alive
+      }),
+  };
+}
