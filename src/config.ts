@@ -227,6 +227,9 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
       problems.push('SECRET_KEY: required when NODE_ENV=production');
     }
     // The outbox keeps working confirm and manage links on disk: a development convenience only.
+    if (result.data.SMTP_TLS_CA_FILE && !SMTP_URL) {
+      problems.push('SMTP_TLS_CA_FILE: set SMTP_URL too (the CA file is for the relay SMTP_URL names)');
+    }
     if (NODE_ENV === 'production' && !SMTP_URL) {
       problems.push('SMTP_URL: required when NODE_ENV=production (the outbox is for development)');
     }

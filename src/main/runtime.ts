@@ -45,6 +45,8 @@ export interface Runtime {
 /** The composition root shared by every command and by the tests: config → db → deps → start. */
 export async function startRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(config.logLevel);
+  // First: a bad SMTP setting or CA file should stop start-up before any connection is opened.
+  const mailer: Mailer | undefined = options.workers ? createMailer(config.mail) : undefined;
   await checkRedis(config.redis.url);
 
   const db = openDatabase(config.databasePath);
@@ -64,10 +66,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
   };
 
   const templates = await compileEmailTemplates();
-  let mailer: Mailer | undefined;
   let workers: Worker[] = [];
-  if (options.workers) {
-    mailer = createMailer(config.mail);
+  if (mailer) {
     const mailCtx: MailCtx = { ...ctx, mailer, templates };
     const sendCtx: SendCtx = { ...mailCtx, candidates: createCandidatesCache(ctx) };
     workers = startWorkers({

@@ -167,10 +167,15 @@ describe('loadConfig', () => {
   });
 
   it('reads SMTP_TLS_CA_FILE as a path, unset by default', () => {
-    expect(loadConfig({ SMTP_TLS_CA_FILE: '/etc/ssl/relay-ca.pem' }).mail.tlsCaFile).toBe(
+    const relay = { SMTP_URL: 'smtp://relay.internal:587' };
+    expect(loadConfig({ ...relay, SMTP_TLS_CA_FILE: '/etc/ssl/relay-ca.pem' }).mail.tlsCaFile).toBe(
       '/etc/ssl/relay-ca.pem',
     );
     expect(loadConfig({ SMTP_TLS_CA_FILE: '' }).mail.tlsCaFile).toBeUndefined();
+    // Without a relay the CA file would be ignored: say so instead.
+    expect(problemsOf({ SMTP_TLS_CA_FILE: '/etc/ssl/relay-ca.pem' })).toEqual([
+      expect.stringMatching(/^SMTP_TLS_CA_FILE: set SMTP_URL too/),
+    ]);
   });
 
   it('limits topic previews to PREVIEW_RATE_LIMIT_PER_MINUTE, 120 by default', () => {
