@@ -22,7 +22,7 @@ function rankByUpvotes(index: PaperIndex, options: RankOptions): RankedPaper[] {
   for (const paper of index.byUpvotes) {
     if (ranked.length >= options.limit) break;
     if (options.isExcluded?.(paper)) continue;
-    ranked.push({ paper, score: index.papers[paper]?.upvotes ?? 0, matched: [] });
+    ranked.push({ paper, score: index.upvotes[paper] ?? 0, matched: [] });
   }
   return ranked;
 }

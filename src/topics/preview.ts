@@ -1,47 +1,208 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
-import type { Paper } from '../db/schema.js';
-import { ValidationError } from '../errors.js';
-import { papersFirstSeenSince } from '../papers/store.js';
+import { AppError, ValidationError } from '../errors.js';
 import { wholeNumber } from '../query-params.js';
-import { buildPaperIndex, matchTopic, type PaperIndex } from './match.js';
+import {
+  createPaperIndexBuilder,
+  type MatchablePaper,
+  MatchBudget,
+  MatchBudgetExceeded,
+  matchTopic,
+  type PaperIndex,
+  paperIndexBytes,
+} from './match.js';
 import { parseTopic, TopicSyntaxError } from './parse.js';
+
+const widestWindowDays = 365;
 
 export const PreviewInput = z.strictObject({
   q: z.string({ error: 'is required' }),
-  days: wholeNumber(1, 365).optional(),
+  days: wholeNumber(1, widestWindowDays).optional(),
   limit: wholeNumber(1, 50).optional(),
 });
 export type PreviewInput = z.infer<typeof PreviewInput>;
 
-/** At most this many of the newest papers are previewed against. */
-const previewPaperLimit = 5000;
+export const previewLimits = {
+  /** The index holds at most this many papers, the newest first seen in the last 365 days (~30 MB). */
+  papers: 10_000,
+  /**
+   * Matching work one preview may do, in `MatchBudget` units (about one word position read each):
+   * ~30–50 ms on one core of the benchmark machine. Every topic the benchmarks generate needs under
+   * 750,000 over 10,000 papers, five of the broadest words ORed ~1.3 million; ten, or fourteen phrases
+   * of common words ("of the" OR "in the" OR …), need 2–4 million.
+   */
+  work: 2_000_000,
+};
+
 const indexLifetimeMs = 60_000;
+/** A build gives the event loop back this often, so requests wait at most this long behind it. */
+const sliceMs = 10;
+const pageSize = 100;
+
+/** One index over the widest window; each preview keeps the papers of its own `days`. */
+export interface PreviewIndex {
+  builtAt: number;
+  newestId: number;
+  index: PaperIndex;
+  /** What an answer shows of each paper: the rows themselves (abstracts, authors) are not kept. */
+  arxivIds: string[];
+  titles: string[];
+  firstSeenAt: Float64Array;
+}
+
+interface PaperRow {
+  id: number;
+  arxiv_id: string;
+  title: string;
+  abstract: string;
+  authors: string;
+  categories: string;
+  ai_keywords: string | null;
+  upvotes: number;
+  published_at: number;
+  first_seen_at: number;
+}
+
+const toMatchable = (row: PaperRow): MatchablePaper => ({
+  title: row.title,
+  abstract: row.abstract,
+  authors: JSON.parse(row.authors) as string[],
+  categories: JSON.parse(row.categories) as string[],
+  aiKeywords: row.ai_keywords === null ? null : (JSON.parse(row.ai_keywords) as string[]),
+  upvotes: row.upvotes,
+  publishedAt: new Date(row.published_at),
+});
+
+/** Runs for `sliceMs`, then lets the event loop serve whatever is waiting. */
+function createSlicer() {
+  let sliceStart = performance.now();
+  return {
+    isDue: () => performance.now() - sliceStart >= sliceMs,
+    async pause() {
+      await nextTurn();
+      sliceStart = performance.now();
+    },
+  };
+}
 
 /**
- * Indexes of recent papers for previews, per `days` value, rebuilt when new papers arrive or after a
- * minute (upvotes change, the window slides): a preview is typed letter by letter, and re-reading
- * thousands of papers per keystroke would not scale.
+ * The index that previews answer from: one, over the newest papers of the widest window (`days` is a
+ * filter at query time, so any number of `days` values share it). It is rebuilt when new papers
+ * arrive or after a minute (upvotes change), in the background and in slices of `sliceMs`, while
+ * previews keep answering from the previous one; only the very first preview waits for a build.
  */
-export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock'>) {
-  const cache = new Map<number, { builtAt: number; newestId: number; papers: Paper[]; index: PaperIndex }>();
-  const newestPaper = ctx.db.$client.prepare('select coalesce(max(id), 0) from papers').pluck();
-  return (days: number) => {
-    const now = ctx.clock().getTime();
+export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
+  const sqlite = ctx.db.$client;
+  const newestPaper = sqlite.prepare('select coalesce(max(id), 0) from papers').pluck();
+  // Newest first, a page at a time (keyset on first_seen_at, id), so no single read holds the loop.
+  const readPage = sqlite.prepare(
+    `select id, arxiv_id, title, abstract, authors, categories, ai_keywords, upvotes, published_at, first_seen_at
+     from papers
+     where first_seen_at >= :since and (first_seen_at < :beforeSeen or (first_seen_at = :beforeSeen and id < :beforeId))
+     order by first_seen_at desc, id desc
+     limit :limit`,
+  );
+  let current: PreviewIndex | undefined;
+  let building: Promise<PreviewIndex> | undefined;
+  let builds = 0;
+
+  async function build(): Promise<PreviewIndex> {
+    // Not on the caller's turn: a request that starts a rebuild is answered first.
+    await nextTurn();
+    const slicer = createSlicer();
+    const builtAt = ctx.clock().getTime();
     const newestId = newestPaper.get() as number;
-    let entry = cache.get(days);
-    if (!entry || entry.newestId !== newestId || now - entry.builtAt > indexLifetimeMs) {
-      const papers = papersFirstSeenSince(ctx.db, new Date(now - days * 86_400_000), previewPaperLimit);
-      entry = { builtAt: now, newestId, papers, index: buildPaperIndex(papers) };
-      cache.set(days, entry);
+    const builder = createPaperIndexBuilder();
+    const arxivIds: string[] = [];
+    const titles: string[] = [];
+    const firstSeenAt: number[] = [];
+    let cursor = { beforeSeen: Number.MAX_SAFE_INTEGER, beforeId: Number.MAX_SAFE_INTEGER };
+    for (;;) {
+      const limit = Math.min(pageSize, previewLimits.papers - builder.size);
+      if (limit <= 0) break;
+      if (slicer.isDue()) await slicer.pause();
+      const rows = readPage.all({
+        since: builtAt - widestWindowDays * 86_400_000,
+        ...cursor,
+        limit,
+      }) as PaperRow[];
+      for (const row of rows) {
+        builder.add(toMatchable(row));
+        arxivIds.push(row.arxiv_id);
+        titles.push(row.title);
+        firstSeenAt.push(row.first_seen_at);
+        if (slicer.isDue()) await slicer.pause();
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < limit) break;
+      cursor = { beforeSeen: last.first_seen_at, beforeId: last.id };
     }
-    return entry;
+    const steps = builder.finish();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        return {
+          builtAt,
+          newestId,
+          index: step.value,
+          arxivIds,
+          titles,
+          firstSeenAt: Float64Array.from(firstSeenAt),
+        };
+      }
+      if (slicer.isDue()) await slicer.pause();
+    }
+  }
+
+  function rebuild(): Promise<PreviewIndex> {
+    if (!building) {
+      building = build()
+        .then((built) => {
+          current = built;
+          builds++;
+          return built;
+        })
+        .finally(() => {
+          building = undefined;
+        });
+      building.catch((error: unknown) => ctx.log.error({ err: error }, 'building the preview index failed'));
+    }
+    return building;
+  }
+
+  return {
+    /** The index to answer from now; stale ones are answered from while their successor is built. */
+    async get(): Promise<PreviewIndex> {
+      if (!current) return rebuild();
+      const isStale =
+        current.newestId !== newestPaper.get() || ctx.clock().getTime() - current.builtAt > indexLifetimeMs;
+      if (isStale) void rebuild().catch(() => {}); // logged in rebuild
+      return current;
+    },
+    /** How many indexes were built, and the one held: memory is this one (and one being built). */
+    stats() {
+      return {
+        builds,
+        isBuilding: building !== undefined,
+        papers: current?.index.size ?? 0,
+        bytes: current ? paperIndexBytes(current.index) : 0,
+      };
+    },
   };
 }
 export type PreviewIndexes = ReturnType<typeof createPreviewIndexes>;
 
 /** What a topic would catch among recent papers, best first, with the terms that matched. */
-export function previewTopic({ input, indexes }: { input: PreviewInput; indexes: PreviewIndexes }) {
+export async function previewTopic({
+  ctx,
+  input,
+  indexes,
+}: {
+  ctx: Pick<Ctx, 'clock'>;
+  input: PreviewInput;
+  indexes: PreviewIndexes;
+}) {
   let ast: ReturnType<typeof parseTopic>;
   try {
     ast = parseTopic(input.q);
@@ -49,20 +210,29 @@ export function previewTopic({ input, indexes }: { input: PreviewInput; indexes:
     if (!(error instanceof TopicSyntaxError)) throw error;
     throw new ValidationError('invalid_topic', error.message, { details: { position: error.position } });
   }
-  const { papers, index } = indexes(input.days ?? 30);
-  const matches = matchTopic(index, ast);
+  const preview = await indexes.get();
+  let matches: ReturnType<typeof matchTopic>;
+  try {
+    matches = matchTopic(preview.index, ast, { budget: new MatchBudget(previewLimits.work) });
+  } catch (error) {
+    if (!(error instanceof MatchBudgetExceeded)) throw error;
+    throw new AppError(
+      'topic_too_expensive',
+      `This topic is too expensive to preview: matching it would take more than ${error.max.toLocaleString('en-US')} units of work (index entries and word positions read), the limit per preview. Use fewer or rarer words, or fewer phrases of common words such as "of the"`,
+      { details: { limit: 'matchWork', max: error.max } },
+    );
+  }
+  const since = ctx.clock().getTime() - (input.days ?? 30) * 86_400_000;
+  const recent = matches.filter((match) => (preview.firstSeenAt[match.paper] as number) >= since);
   return {
     query: input.q,
-    total: matches.length,
-    matches: matches.slice(0, input.limit ?? 20).map((match) => {
-      const paper = papers[match.paper] as Paper;
-      return {
-        arxivId: paper.arxivId,
-        title: paper.title,
-        score: Math.round(match.score * 1000) / 1000,
-        matched: match.matched,
-        upvotes: paper.upvotes,
-      };
-    }),
+    total: recent.length,
+    matches: recent.slice(0, input.limit ?? 20).map((match) => ({
+      arxivId: preview.arxivIds[match.paper] as string,
+      title: preview.titles[match.paper] as string,
+      score: Math.round(match.score * 1000) / 1000,
+      matched: match.matched,
+      upvotes: preview.index.upvotes[match.paper] as number,
+    })),
   };
 }

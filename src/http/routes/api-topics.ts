@@ -6,8 +6,9 @@ import { createPreviewIndexes, PreviewInput, previewTopic } from '../../topics/p
 export function topicsApi(ctx: Ctx, limit: RequestHandler): Router {
   const router = Router();
   const indexes = createPreviewIndexes(ctx);
-  router.get('/api/topics/preview', limit, (req, res) => {
-    res.json(previewTopic({ input: parseParameters(PreviewInput, req.query), indexes }));
+  router.get('/api/topics/preview', limit, async (req, res) => {
+    const input = parseParameters(PreviewInput, req.query);
+    res.json(await previewTopic({ ctx, input, indexes }));
   });
   return router;
 }
