@@ -46,6 +46,8 @@ describe('preview index', () => {
     const previews = [];
     for (let days = 1; days <= 365; days++) {
       previews.push(await previewTopic({ ctx: ctx(), input: { q: topic, days, limit: 50 }, indexes }));
+      // Checked as it goes: an index per `days` would take gigabytes long before the end.
+      expect(indexes.stats().builds).toBe(1);
     }
     const inYear = [...firstSeen.values()].filter((at) => at >= clock.now.getTime() - 365 * day).length;
     expect(indexes.stats()).toMatchObject({ builds: 1, papers: inYear });

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePapers } from '../../bench/fixtures/papers.js';
+import { createRandom } from '../../bench/fixtures/random.js';
+import { readerTopics } from '../../bench/fixtures/topics.js';
+import { upsertPapers } from '../../src/papers/store.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 
 const adminToken = 'admin-token-for-preview-0123456789';
@@ -100,5 +105,152 @@ describe('topic preview', () => {
     const form = await postForm(app, '/subscribe', { email: 'preview@example.org', topics: 'title:' });
     expect(form.status).toBe(400);
     expect(await form.text()).toMatch(/Topic 1: Expected a word or &quot;phrase&quot; after title:/);
+  });
+});
+
+/** Fourteen phrases of the commonest word pairs: each walks nearly every word position of every paper. */
+const commonPhrases = [
+  'of the',
+  'in the',
+  'on the',
+  'to the',
+  'for the',
+  'and the',
+  'of a',
+  'in a',
+  'to a',
+  'with the',
+  'by the',
+  'from the',
+  'is a',
+  'that the',
+]
+  .map((phrase) => `"${phrase}"`)
+  .join(' OR ');
+
+describe('topic preview over thousands of papers', () => {
+  let app: TestApp;
+  const preview = (query: string) => api(app, `/api/topics/preview?${query}`);
+  beforeAll(async () => {
+    app = await startTestApp({ workers: false });
+    const now = new Date();
+    upsertPapers(app.runtime.db, generatePapers(createRandom(5), 3000, now).records, 'file', now);
+    // And papers whose abstracts are little but common words, as a long survey's can be.
+    const sentence =
+      'the study of the effect of a model in the data on the results to the end and the rest of it';
+    upsertPapers(
+      app.runtime.db,
+      Array.from({ length: 1000 }, (_, i) => ({
+        arxivId: `2608.${String(20_000 + i)}`,
+        title: `Notes ${i} on the state of the art`,
+        abstract: Array.from({ length: 60 }, () => sentence).join(' '),
+        authors: ['Ada Lovelace'],
+        publishedAt: now,
+      })),
+      'file',
+      now,
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('builds its index without holding the event loop: only the first preview waits for it', async () => {
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    let health: { status: number; ms: number } | undefined;
+    try {
+      const first = preview('q=diffusion&days=7');
+      // While the index is built, the rest of the service answers as usual.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const start = performance.now();
+      const status = (await api(app, '/healthz')).status;
+      health = { status, ms: performance.now() - start };
+      const result = await first;
+      expect(result.status).toBe(200);
+      expect((result.json as unknown as Preview).total).toBeGreaterThan(0);
+    } finally {
+      delay.disable();
+    }
+    // Generous for a busy CI machine: building the index of these papers at once takes ~1 s.
+    expect(delay.max / 1e6).toBeLessThan(100);
+    expect(health?.status).toBe(200);
+    expect(health?.ms).toBeLessThan(100);
+  });
+
+  it('keeps answering from the previous index while it builds the next one', async () => {
+    const now = new Date();
+    upsertPapers(
+      app.runtime.db,
+      [
+        {
+          arxivId: '2608.29999',
+          title: 'Zyzzyva',
+          abstract: 'A rare word.',
+          authors: ['Ada'],
+          publishedAt: now,
+        },
+      ],
+      'file',
+      now,
+    );
+    const total = async () => ((await preview('q=zyzzyva&days=1')).json as unknown as Preview).total;
+    expect(await total()).toBe(0);
+    await expect.poll(total, { timeout: 20_000, interval: 100 }).toBe(1);
+  });
+
+  it('refuses a topic that would cost too much with 400 topic_too_expensive naming the limit', async () => {
+    const result = await preview(`q=${encodeURIComponent(commonPhrases)}&days=30`);
+    expect(result.status).toBe(400);
+    expect(result.json).toMatchObject({
+      error: { code: 'topic_too_expensive', details: { limit: 'matchWork', max: 2_000_000 } },
+    });
+    expect((result.json.error as { message: string }).message).toMatch(/more than 2,000,000 units of work/);
+    // Ordinary topics over the same papers are answered, broad ones included.
+    for (const topic of ['"of the" diffusion', 'model', 'large language models', '"of the"']) {
+      expect((await preview(`q=${encodeURIComponent(topic)}`)).status, topic).toBe(200);
+    }
+  });
+
+  it('still accepts the costly topic for a subscription: only previews are refused', async () => {
+    const result = await api(app, '/api/subscriptions', {
+      body: { email: 'costly@example.org', topics: [commonPhrases] },
+    });
+    expect(result.status).toBe(202);
+  });
+
+  it('answers a page of 20 topics and a minute of typing within the default rate limit', async () => {
+    const statuses: number[] = [];
+    // The page asks for each topic line once, then once per pause in typing (300 ms after a key).
+    for (const topic of readerTopics)
+      statuses.push((await preview(`q=${encodeURIComponent(topic)}&days=7&limit=3`)).status);
+    const typed = 'retrieval augmented generation for long context question answering over scientific papers';
+    const words = typed.split(' ');
+    for (let i = 1; i <= 40; i++) {
+      const q = words.slice(0, 1 + (i % words.length)).join(' ');
+      statuses.push((await preview(`q=${encodeURIComponent(q)}&days=7&limit=3`)).status);
+    }
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  });
+});
+
+describe('topic preview rate limit', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ workers: false, env: { PREVIEW_RATE_LIMIT_PER_MINUTE: '5' } });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('answers 429 rate_limited once a client has had PREVIEW_RATE_LIMIT_PER_MINUTE previews in a minute', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await api(app, `/api/topics/preview?q=topic${i}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    const limited = await api(app, '/api/topics/preview?q=diffusion');
+    expect(limited.status).toBe(429);
+    expect(limited.json).toMatchObject({ error: { code: 'rate_limited' } });
+    // Only previews are limited.
+    expect((await api(app, '/healthz')).status).toBe(200);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { rankForTopics } from '../../src/topics/engine.js';
-import { buildPaperIndex, type MatchablePaper, matchTopic } from '../../src/topics/match.js';
+import {
+  buildPaperIndex,
+  createPaperIndexBuilder,
+  type MatchablePaper,
+  MatchBudget,
+  MatchBudgetExceeded,
+  matchTopic,
+  type PaperIndex,
+} from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 2, n, 12));
@@ -314,5 +322,112 @@ describe('ranking', () => {
       ['Diffusion policies for robots', 'title:diffusion'],
       ['Robots', 'abstract:policy'],
     ]);
+  });
+});
+
+describe('the work budget of a match', () => {
+  // Abstracts full of common words: the positions a phrase of them has to walk through.
+  const commonWords = 'the study of the effect of a model in the data on the results to the end and the rest';
+  const papers = Array.from({ length: 40 }, (_, i) =>
+    paper({
+      title: `Report ${i} on the state of the art`,
+      abstract: Array.from({ length: 20 }, () => commonWords).join(' '),
+      upvotes: i,
+    }),
+  );
+  papers.push(paper({ title: 'Zyzzyva habitats', abstract: 'A rare word.' }));
+  const index = buildPaperIndex(papers);
+  const spent = (query: string) => {
+    const budget = new MatchBudget(Number.POSITIVE_INFINITY);
+    matchTopic(index, parseTopic(query), { budget });
+    return budget.spent;
+  };
+  const commonPhrases = '"of the" OR "in the" OR "on the" OR "to the" OR "and the" OR "of a"';
+
+  it('counts the same work for the same topic every time', () => {
+    expect(spent(commonPhrases)).toBe(spent(commonPhrases));
+    expect(spent('zyzzyva')).toBe(spent('zyzzyva'));
+  });
+
+  it('charges phrases of common words far more than a rare word, and more for each phrase', () => {
+    expect(spent('zyzzyva')).toBeLessThan(100);
+    expect(spent('"of the"')).toBeGreaterThan(100 * spent('zyzzyva'));
+    expect(spent(commonPhrases)).toBeGreaterThan(3 * spent('"of the"'));
+    // Each word position of a phrase's papers is read at least once.
+    expect(spent('"of the"')).toBeGreaterThan(40 * 20 * 7);
+  });
+
+  it('stops with MatchBudgetExceeded, naming its limit, as soon as the work would pass it', () => {
+    const needed = spent(commonPhrases);
+    const limit = new MatchBudget(needed - 1);
+    expect(() => matchTopic(index, parseTopic(commonPhrases), { budget: limit })).toThrow(
+      MatchBudgetExceeded,
+    );
+    expect(limit.spent).toBeLessThanOrEqual(needed);
+    try {
+      matchTopic(index, parseTopic(commonPhrases), { budget: new MatchBudget(1000) });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MatchBudgetExceeded);
+      expect((error as MatchBudgetExceeded).max).toBe(1000);
+    }
+  });
+
+  it('matches exactly as without a budget when the work fits', () => {
+    const query = `${commonPhrases} OR zyzzyva`;
+    const needed = spent(query);
+    expect(matchTopic(index, parseTopic(query), { budget: new MatchBudget(needed) })).toEqual(
+      matchTopic(index, parseTopic(query)),
+    );
+  });
+});
+
+describe('building the index', () => {
+  it('keeps no paper: only typed arrays, numbers and one map from term to id', () => {
+    const index = buildPaperIndex([paper({ title: 'Quantization of language models' })]);
+    const kinds = new Set<string>();
+    const walk = (value: unknown): void => {
+      if (ArrayBuffer.isView(value) || typeof value === 'number') return;
+      if (value instanceof Map) {
+        for (const [key, id] of value) kinds.add(`${typeof key} → ${typeof id}`);
+      } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const inner of Object.values(value)) walk(inner);
+      } else {
+        kinds.add(Array.isArray(value) ? 'array' : typeof value);
+      }
+    };
+    walk(index);
+    expect([...kinds]).toEqual(['string → number']);
+  });
+
+  it('finishes in steps, each a bounded slice of the work, into the same index as at once', () => {
+    const papers = Array.from({ length: 2000 }, (_, i) =>
+      paper({
+        title: `Paper ${i} on quantization`,
+        abstract: Array.from({ length: 60 }, (_, j) => `word${(i * 7 + j) % 500}`).join(' '),
+        authors: [`Author ${i % 17}`],
+        categories: [i % 2 ? 'cs.LG' : 'cs.CL'],
+      }),
+    );
+    const builder = createPaperIndexBuilder();
+    for (const one of papers) builder.add(one);
+    expect(builder.size).toBe(2000);
+    const steps = builder.finish();
+    let yields = 0;
+    let built: PaperIndex | undefined;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        built = step.value;
+        break;
+      }
+      yields++;
+    }
+    // 120,000 abstract words: the inversion alone comes back several times per pass.
+    expect(yields).toBeGreaterThan(10);
+    const whole = buildPaperIndex(papers);
+    for (const query of ['quantization', 'word42', '"word1 word2"', 'author:"author 3"', 'cat:cs']) {
+      expect(matchTopic(built, parseTopic(query))).toEqual(matchTopic(whole, parseTopic(query)));
+    }
   });
 });
