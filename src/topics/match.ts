@@ -1,4 +1,3 @@
-import { getOrCreate } from '../collections.js';
 import type { TopicNode } from './parse.js';
 import { stem, tokenize } from './tokens.js';
 
@@ -92,22 +91,39 @@ class NumberList {
     this.values[this.length++] = value;
   }
 
+  /** A copy that fits, to keep. */
   toArray(): Uint32Array {
     return this.values.slice(0, this.length);
   }
+
+  /** The values without a copy, for reading once before `release`. */
+  view(): Uint32Array {
+    return this.values.subarray(0, this.length);
+  }
+
+  release(): void {
+    this.values = new Uint32Array(0);
+    this.length = 0;
+  }
 }
 
-/** Term ids in paper order: paper `p`'s are `terms[paperStart[p]]` to `terms[paperStart[p + 1] - 1]`. */
+/**
+ * Term ids in paper order: paper `p`'s are `terms[paperStart[p]]` to `terms[paperStart[p + 1] - 1]`.
+ * A text field's token positions are their offsets in the paper, unless they are listed (keywords
+ * leave a gap between two keywords).
+ */
 interface Sequence {
   paperStart: NumberList;
   terms: NumberList;
+  hasPositions: boolean;
   positions?: NumberList;
 }
 
-const newSequence = (withPositions: boolean): Sequence => ({
+const newSequence = (positions: 'none' | 'offsets' | 'listed'): Sequence => ({
   paperStart: new NumberList(),
   terms: new NumberList(),
-  positions: withPositions ? new NumberList() : undefined,
+  hasPositions: positions !== 'none',
+  positions: positions === 'listed' ? new NumberList() : undefined,
 });
 
 /** Array elements a step of the build goes through before it yields: about a millisecond's work. */
@@ -119,9 +135,10 @@ const stepSize = 32_768;
  * steps, so that a caller may build without holding the event loop (see `createPaperIndexBuilder`).
  */
 function* invert(termCount: number, sequence: Sequence): Generator<void, Postings> {
-  const paperStart = sequence.paperStart.toArray();
-  const terms = sequence.terms.toArray();
-  const positions = sequence.positions?.toArray();
+  const paperStart = sequence.paperStart.view();
+  const terms = sequence.terms.view();
+  const { hasPositions } = sequence;
+  const listed = sequence.positions?.view();
   const paperCount = paperStart.length - 1;
   const entriesOf = new Uint32Array(termCount + 1);
   const occurrencesOf = new Uint32Array(termCount + 1);
@@ -150,8 +167,8 @@ function* invert(termCount: number, sequence: Sequence): Generator<void, Posting
   }
   const entryCount = start[termCount] as number;
   const papers = new Uint32Array(entryCount);
-  const positionStart = new Uint32Array(positions ? entryCount + 1 : 0);
-  const sortedPositions = new Uint32Array(positions ? positions.length : 0);
+  const positionStart = new Uint32Array(hasPositions ? entryCount + 1 : 0);
+  const sortedPositions = new Uint32Array(hasPositions ? terms.length : 0);
   const nextEntry = start.slice(0, termCount);
   const nextPosition = positionBase.slice(0, termCount);
   lastPaper.fill(0);
@@ -165,12 +182,12 @@ function* invert(termCount: number, sequence: Sequence): Generator<void, Posting
         const entry = nextEntry[term] as number;
         nextEntry[term] = entry + 1;
         papers[entry] = paper;
-        if (positions) positionStart[entry] = nextPosition[term] as number;
+        if (hasPositions) positionStart[entry] = nextPosition[term] as number;
       }
-      if (positions) {
+      if (hasPositions) {
         const at = nextPosition[term] as number;
         nextPosition[term] = at + 1;
-        sortedPositions[at] = positions[i] as number;
+        sortedPositions[at] = listed ? (listed[i] as number) : i - (paperStart[paper] as number);
       }
     }
     if ((paperStart[paper + 1] as number) >= stepEnd) {
@@ -179,7 +196,8 @@ function* invert(termCount: number, sequence: Sequence): Generator<void, Posting
     }
   }
   // A term's positions end where the next term's begin, so the last entry ends at the very end.
-  if (positions) positionStart[entryCount] = positions.length;
+  if (hasPositions) positionStart[entryCount] = terms.length;
+  for (const list of [sequence.paperStart, sequence.terms, sequence.positions]) list?.release();
   return { start, papers, positionStart, positions: sortedPositions };
 }
 
@@ -206,12 +224,16 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
     }
     return id;
   };
-  const text = { title: newSequence(true), keywords: newSequence(true), abstract: newSequence(true) };
+  const text = {
+    title: newSequence('offsets'),
+    keywords: newSequence('listed'),
+    abstract: newSequence('offsets'),
+  };
   const lengths = { title: new NumberList(), keywords: new NumberList(), abstract: new NumberList() };
-  const authorTerms = newSequence(false);
+  const authorTerms = newSequence('none');
   const paperNames = new NumberList();
   const nameStart = new NumberList();
-  const categories = newSequence(false);
+  const categories = newSequence('none');
   const upvotes: number[] = [];
   const recency: number[] = [];
   let size = 0;
@@ -298,6 +320,7 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
           yield;
         }
       }
+      const authorNameTokens = authorTerms.terms.toArray();
       const authorSets = yield* invert(termCount, authorTerms);
       const categorySets = yield* invert(termCount, categories);
       const finalLengths = {
@@ -326,7 +349,7 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
         authorNames: {
           paperStart: paperNames.toArray(),
           nameStart: nameStart.toArray(),
-          tokens: authorTerms.terms.toArray(),
+          tokens: authorNameTokens,
         },
         categories: { start: categorySets.start, papers: categorySets.papers },
         upvotes: Float64Array.from(upvotes),
@@ -340,11 +363,7 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
 export function buildPaperIndex(papers: readonly MatchablePaper[]): PaperIndex {
   const builder = createPaperIndexBuilder();
   for (const paper of papers) builder.add(paper);
-  const steps = builder.finish();
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return runSteps(builder.finish());
 }
 
 /** Bytes the index's arrays take, plus an estimate for its term map: what a cache of it holds. */
@@ -389,6 +408,8 @@ export class MatchBudgetExceeded extends Error {
  * these weights a unit is ~20–40 ns of matching whatever the topic's shape (bench/preview.ts).
  */
 const cost = { read: 1, hit: 8, setEntry: 4, check: 2, score: 10, match: 20 };
+/** Units of work between two yields of a stepwise match: well under a millisecond. */
+const pauseEvery = 50_000;
 
 /**
  * The work a match may do, counted in `cost` units rather than milliseconds, so that a limit gives
@@ -396,21 +417,66 @@ const cost = { read: 1, hit: 8, setEntry: 4, check: 2, score: 10, match: 20 };
  */
 export class MatchBudget {
   spent = 0;
+  private nextPause = pauseEvery;
   constructor(readonly max: number) {}
 
   spend(units: number): void {
     this.spent += units;
     if (this.spent > this.max) throw new MatchBudgetExceeded(this.max);
   }
+
+  /** True once every `pauseEvery` units: where a stepwise match yields (see `matchTopicSteps`). */
+  isPauseDue(): boolean {
+    if (this.spent < this.nextPause) return false;
+    this.nextPause = this.spent + pauseEvery;
+    return true;
+  }
 }
 
-/** paper → occurrences of the leaf in a text field (0 when absent). */
-type Hit = Partial<Record<TextField, number>> & { exact?: boolean };
-type Hits = Map<number, Hit>;
+/**
+ * The papers a leaf hit, densely over the index (a few typed arrays per leaf instead of a Map and an
+ * object per paper): per text field how often it occurs (0 when absent), and author or category hits.
+ */
+class LeafHits {
+  readonly has: Uint8Array;
+  readonly tf: Partial<Record<TextField, Uint32Array>> = {};
+  exact: Uint8Array | undefined;
+  private count = 0;
+  private sorted: Uint32Array | undefined;
+
+  constructor(private readonly size: number) {
+    this.has = new Uint8Array(size);
+  }
+
+  private mark(paper: number): void {
+    if (this.has[paper]) return;
+    this.sorted = undefined;
+    this.has[paper] = 1;
+    this.count++;
+  }
+
+  setCount(field: TextField, paper: number, count: number): void {
+    this.tf[field] ??= new Uint32Array(this.size);
+    (this.tf[field] as Uint32Array)[paper] = count;
+    this.mark(paper);
+  }
+
+  setExact(paper: number): void {
+    this.exact ??= new Uint8Array(this.size);
+    this.exact[paper] = 1;
+    this.mark(paper);
+  }
+
+  /** The papers hit, ascending. */
+  papers(): Uint32Array {
+    this.sorted ??= papersIn(this.has, this.count);
+    return this.sorted;
+  }
+}
 
 interface LeafResult {
   text: string;
-  hits: Hits;
+  hits: LeafHits;
   idf: number;
 }
 
@@ -429,10 +495,19 @@ function papersOf(index: PaperIndex, sets: PaperSets, key: string): Uint32Array 
  * Starts of the head entry's positions where each following entry continues the run one step
  * further. All lists are ascending, so one forward walk over each does.
  */
-function countPhrase(postings: Postings, head: number, rest: readonly number[], budget: MatchBudget): number {
+function countPhrase(
+  postings: Postings,
+  head: number,
+  rest: Uint32Array,
+  cursors: Uint32Array,
+  ends: Uint32Array,
+  budget: MatchBudget,
+): number {
   const { positionStart, positions } = postings;
-  const cursors = rest.map((entry) => positionStart[entry] as number);
-  const ends = rest.map((entry) => positionStart[entry + 1] as number);
+  for (let k = 0; k < rest.length; k++) {
+    cursors[k] = positionStart[rest[k] as number] as number;
+    ends[k] = positionStart[(rest[k] as number) + 1] as number;
+  }
   let count = 0;
   let read = 0;
   const headEnd = positionStart[head + 1] as number;
@@ -453,19 +528,19 @@ function countPhrase(postings: Postings, head: number, rest: readonly number[], 
     }
     count++;
   }
-  budget.spend(read);
+  budget.spend(read * cost.read);
   return count;
 }
 
-function textLeaf(
+function* textLeaf(
   index: PaperIndex,
+  hits: LeafHits,
   stems: string[],
   fields: readonly TextField[],
   budget: MatchBudget,
-): Hits {
-  const hits: Hits = new Map();
+): Generator<void, void> {
   const terms = stems.map((token) => index.terms.get(token));
-  if (terms.some((term) => term === undefined)) return hits;
+  if (terms.some((term) => term === undefined)) return;
   const [head, ...rest] = terms as number[];
   for (const field of fields) {
     const postings = index.postings[field];
@@ -475,52 +550,71 @@ function textLeaf(
     if (rest.length === 0) {
       budget.spend((to - from) * (cost.read + cost.hit));
       for (let entry = from; entry < to; entry++) {
-        getOrCreate(hits, papers[entry] as number, (): Hit => ({}))[field] =
-          (positionStart[entry + 1] as number) - (positionStart[entry] as number);
+        hits.setCount(
+          field,
+          papers[entry] as number,
+          (positionStart[entry + 1] as number) - (positionStart[entry] as number),
+        );
       }
+      if (budget.isPauseDue()) yield;
       continue;
     }
     // A phrase: walk the head term's papers and, alongside, each other term's.
-    const cursors = rest.map((term) => start[term] as number);
-    const ends = rest.map((term) => start[term + 1] as number);
-    const entries: number[] = [];
+    const cursors = Uint32Array.from(rest, (term) => start[term] as number);
+    const ends = Uint32Array.from(rest, (term) => start[term + 1] as number);
+    const entries = new Uint32Array(rest.length);
+    const positionCursors = new Uint32Array(rest.length);
+    const positionEnds = new Uint32Array(rest.length);
     heads: for (let entry = from; entry < to; entry++) {
       const paper = papers[entry] as number;
-      budget.spend(1);
-      entries.length = 0;
+      let read = 1;
+      let isInAll = true;
       for (let k = 0; k < rest.length; k++) {
         const end = ends[k] as number;
         let cursor = cursors[k] as number;
         const skipped = cursor;
         while (cursor < end && (papers[cursor] as number) < paper) cursor++;
-        budget.spend(cursor - skipped);
+        read += cursor - skipped;
         cursors[k] = cursor;
-        if (cursor === end) break heads;
-        if (papers[cursor] !== paper) continue heads;
-        entries.push(cursor);
+        if (cursor === end) {
+          budget.spend(read * cost.read);
+          break heads;
+        }
+        if (papers[cursor] !== paper) {
+          isInAll = false;
+          break;
+        }
+        entries[k] = cursor;
       }
-      const count = countPhrase(postings, entry, entries, budget);
+      budget.spend(read * cost.read);
+      if (budget.isPauseDue()) yield;
+      if (!isInAll) continue;
+      const count = countPhrase(postings, entry, entries, positionCursors, positionEnds, budget);
       if (count === 0) continue;
       budget.spend(cost.hit);
-      getOrCreate(hits, paper, (): Hit => ({}))[field] = count;
+      hits.setCount(field, paper, count);
     }
   }
-  return hits;
 }
 
 /** Papers with an author whose name tokens contain `tokens` in a row (`author:"yann lecun"`, `author:lecun`). */
-function authorLeaf(index: PaperIndex, tokens: string[], budget: MatchBudget): Hits {
-  const hits: Hits = new Map();
+function* authorLeaf(
+  index: PaperIndex,
+  hits: LeafHits,
+  tokens: string[],
+  budget: MatchBudget,
+): Generator<void, void> {
   const terms = tokens.map((token) => index.terms.get(token));
   const candidates = papersOf(index, index.authorTokens, tokens[0] as string);
   // A token no author name has: no name can hold them all.
-  if (candidates.length === 0 || terms.some((term) => term === undefined)) return hits;
-  budget.spend(candidates.length);
+  if (candidates.length === 0 || terms.some((term) => term === undefined)) return;
+  budget.spend(candidates.length * cost.read);
   const { paperStart, nameStart, tokens: nameTokens } = index.authorNames;
   for (const paper of candidates) {
     const firstName = paperStart[paper] as number;
     const lastName = paperStart[paper + 1] as number;
-    budget.spend((nameStart[lastName] as number) - (nameStart[firstName] as number));
+    budget.spend(((nameStart[lastName] as number) - (nameStart[firstName] as number)) * cost.read);
+    if (budget.isPauseDue()) yield;
     let isMatch = false;
     names: for (let name = firstName; name < lastName; name++) {
       const end = nameStart[name + 1] as number;
@@ -533,37 +627,35 @@ function authorLeaf(index: PaperIndex, tokens: string[], budget: MatchBudget): H
     }
     if (!isMatch) continue;
     budget.spend(cost.hit);
-    hits.set(paper, { exact: true });
+    hits.setExact(paper);
   }
-  return hits;
 }
 
-function evaluateLeaf(
+function* evaluateLeaf(
   index: PaperIndex,
   node: Extract<TopicNode, { type: 'term' | 'phrase' }>,
   budget: MatchBudget,
-): LeafResult {
-  let hits: Hits;
+): Generator<void, LeafResult> {
+  const hits = new LeafHits(index.size);
   if (node.field === 'cat') {
     const papers = papersOf(index, index.categories, node.tokens[0] as string);
     budget.spend(papers.length * (cost.read + cost.hit));
-    hits = new Map(Array.from(papers, (paper): [number, Hit] => [paper, { exact: true }]));
+    for (const paper of papers) hits.setExact(paper);
   } else if (node.field === 'author') {
-    hits = authorLeaf(index, node.tokens, budget);
+    yield* authorLeaf(index, hits, node.tokens, budget);
   } else {
     const stems = node.tokens.map(stem);
-    hits = textLeaf(index, stems, node.field ? [node.field] : textFields, budget);
+    yield* textLeaf(index, hits, stems, node.field ? [node.field] : textFields, budget);
     if (!node.field) {
       // A bare word also finds authors and categories ("hinton", "cs.lg").
-      const authors = authorLeaf(index, node.tokens, budget);
-      budget.spend(authors.size * cost.hit);
-      for (const paper of authors.keys()) hits.set(paper, { ...hits.get(paper), exact: true });
+      yield* authorLeaf(index, hits, node.tokens, budget);
       const category = papersOf(index, index.categories, node.text.toLowerCase());
       budget.spend(category.length * (cost.read + cost.hit));
-      for (const paper of category) hits.set(paper, { ...hits.get(paper), exact: true });
+      for (const paper of category) hits.setExact(paper);
     }
   }
-  let df = hits.size;
+  const papers = hits.papers();
+  let df = papers.length;
   if (node.type === 'term' && node.field !== 'cat' && node.field !== 'author') {
     const term = index.terms.get(stem(node.tokens[0] as string));
     // A word in no text field (an author's name only) counts the papers it hit.
@@ -574,11 +666,11 @@ function evaluateLeaf(
 }
 
 function leafScore(index: PaperIndex, leaf: LeafResult, paper: number): number {
-  const hit = leaf.hits.get(paper);
-  if (!hit) return 0;
-  let score = hit.exact ? exactFieldScore : 0;
+  const { hits } = leaf;
+  if (!hits.has[paper]) return 0;
+  let score = hits.exact?.[paper] ? exactFieldScore : 0;
   for (const field of textFields) {
-    const tf = hit[field];
+    const tf = hits.tf[field]?.[paper];
     if (!tf) continue;
     const b = lengthNormalization[field];
     const norm = 1 - b + (b * (index.lengths[field][paper] ?? 0)) / index.averageLength[field];
@@ -589,19 +681,32 @@ function leafScore(index: PaperIndex, leaf: LeafResult, paper: number): number {
 
 /** A node evaluated over an index: which papers match, and how well. */
 interface Evaluated {
-  matches: Set<number>;
-  /** Relevance and the terms that hit, for a paper in `matches`. */
+  /** The matching papers, ascending. */
+  papers: Uint32Array;
+  /** 1 for a matching paper, by paper. */
+  has: Uint8Array;
+  /** Relevance and the terms that hit, for a matching paper. */
   score(paper: number, matched: string[]): number;
 }
 
-function evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Evaluated {
+/** The papers marked in `has`, ascending. */
+function papersIn(has: Uint8Array, count: number): Uint32Array {
+  const papers = new Uint32Array(count);
+  let next = 0;
+  for (let paper = 0; paper < has.length && next < count; paper++) if (has[paper]) papers[next++] = paper;
+  return papers;
+}
+
+function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Generator<void, Evaluated> {
   switch (node.type) {
     case 'term':
     case 'phrase': {
-      const leaf = evaluateLeaf(index, node, budget);
-      budget.spend(leaf.hits.size * cost.setEntry);
+      const leaf = yield* evaluateLeaf(index, node, budget);
+      const papers = leaf.hits.papers();
+      budget.spend(papers.length * cost.setEntry);
       return {
-        matches: new Set(leaf.hits.keys()),
+        papers,
+        has: leaf.hits.has,
         score(paper, matched) {
           matched.push(leaf.text);
           return leafScore(index, leaf, paper);
@@ -609,50 +714,62 @@ function evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Eval
       };
     }
     case 'and': {
-      const children = node.children.map((child) => ({
-        isNot: child.type === 'not',
-        result: evaluate(index, child, budget),
-      }));
+      const children: { isNot: boolean; result: Evaluated }[] = [];
+      for (const child of node.children) {
+        children.push({ isNot: child.type === 'not', result: yield* evaluate(index, child, budget) });
+      }
       const positive = children.filter((child) => !child.isNot);
-      const [smallest, ...rest] = [...positive].sort((x, y) => x.result.matches.size - y.result.matches.size);
-      budget.spend((smallest?.result.matches.size ?? 0) * (children.length * cost.check + cost.setEntry));
-      const matches = new Set<number>();
-      for (const paper of smallest?.result.matches ?? []) {
+      const [smallest, ...rest] = [...positive].sort(
+        (x, y) => x.result.papers.length - y.result.papers.length,
+      );
+      const candidates = smallest?.result.papers ?? noPapers;
+      budget.spend(candidates.length * (children.length * cost.check + cost.setEntry));
+      const has = new Uint8Array(index.size);
+      let count = 0;
+      for (const paper of candidates) {
         if (
-          rest.every((child) => child.result.matches.has(paper)) &&
-          children.every((child) => !child.isNot || child.result.matches.has(paper))
+          rest.every((child) => child.result.has[paper]) &&
+          children.every((child) => !child.isNot || child.result.has[paper])
         ) {
-          matches.add(paper);
+          has[paper] = 1;
+          count++;
         }
       }
       return {
-        matches,
+        papers: papersIn(has, count),
+        has,
         score: (paper, matched) =>
           positive.reduce((sum, child) => sum + child.result.score(paper, matched), 0),
       };
     }
     case 'or': {
-      const children = node.children.map((child) => evaluate(index, child, budget));
-      budget.spend(children.reduce((sum, child) => sum + child.matches.size, 0) * cost.setEntry);
-      const matches = new Set<number>();
-      for (const child of children) for (const paper of child.matches) matches.add(paper);
+      const children: Evaluated[] = [];
+      for (const child of node.children) children.push(yield* evaluate(index, child, budget));
+      budget.spend(children.reduce((sum, child) => sum + child.papers.length, 0) * cost.setEntry);
+      const has = new Uint8Array(index.size);
+      let count = 0;
+      for (const child of children) {
+        for (const paper of child.papers) {
+          if (has[paper]) continue;
+          has[paper] = 1;
+          count++;
+        }
+      }
       return {
-        matches,
+        papers: papersIn(has, count),
+        has,
         score: (paper, matched) =>
-          children.reduce(
-            (sum, child) => sum + (child.matches.has(paper) ? child.score(paper, matched) : 0),
-            0,
-          ),
+          children.reduce((sum, child) => sum + (child.has[paper] ? child.score(paper, matched) : 0), 0),
       };
     }
     case 'not': {
-      // Inside an AND the parent reads this as "must not match"; the set holds the papers to exclude
-      // by being the complement.
-      const inner = evaluate(index, node.child, budget);
+      // Inside an AND the parent reads this as "must not match"; `has` marks the papers to keep by
+      // being the complement.
+      const inner = yield* evaluate(index, node.child, budget);
       budget.spend(index.size * cost.setEntry);
-      const matches = new Set<number>();
-      for (let paper = 0; paper < index.size; paper++) if (!inner.matches.has(paper)) matches.add(paper);
-      return { matches, score: () => 0 };
+      const has = new Uint8Array(index.size);
+      for (let paper = 0; paper < index.size; paper++) if (!inner.has[paper]) has[paper] = 1;
+      return { papers: papersIn(has, index.size - inner.papers.length), has, score: () => 0 };
     }
   }
 }
@@ -670,20 +787,23 @@ const byScoreThenNewer = (index: PaperIndex) => (x: TopicMatch, y: TopicMatch) =
   x.paper - y.paper;
 
 /**
- * Every paper of the index that the topic matches, best first. With a `budget`, throws
- * MatchBudgetExceeded as soon as the work passes it; without one, there is no limit.
+ * Every paper of the index that the topic matches, best first, in steps: it yields every
+ * `pauseEvery` units of work, so that a server can answer other requests between them. With a
+ * `budget`, throws MatchBudgetExceeded as soon as the work would pass it; without one, no limit.
  */
-export function matchTopic(
+export function* matchTopicSteps(
   index: PaperIndex,
   ast: TopicNode,
   options: { budget?: MatchBudget } = {},
-): TopicMatch[] {
+): Generator<void, TopicMatch[]> {
   const budget = options.budget ?? new MatchBudget(Number.POSITIVE_INFINITY);
-  const result = evaluate(index, ast, budget);
+  const result = yield* evaluate(index, ast, budget);
   // Scoring a match visits every leaf of the topic; then each match is built and sorted.
-  budget.spend(result.matches.size * (leavesOf(ast) * cost.score + cost.match));
+  const perMatch = leavesOf(ast) * cost.score + cost.match;
+  budget.spend(result.papers.length * perMatch);
   const matches: TopicMatch[] = [];
-  for (const paper of result.matches) {
+  const pauseAfter = Math.max(1, Math.floor(pauseEvery / perMatch));
+  for (const paper of result.papers) {
     const matched: string[] = [];
     const relevance = result.score(paper, matched);
     matches.push({
@@ -691,8 +811,68 @@ export function matchTopic(
       score: relevance * upvoteBoost(index.upvotes[paper] as number),
       matched: [...new Set(matched)],
     });
+    if (matches.length % pauseAfter === 0) yield;
   }
   return matches.sort(byScoreThenNewer(index));
+}
+
+/**
+ * The `limit` best matches among the papers `isIncluded` lets through, and how many there are: the
+ * same as `matchTopicSteps` filtered and cut, but the terms that hit are listed for those `limit`
+ * only, so a preview allocates little however many papers match. The budget is charged as for every
+ * match, so a limit does not depend on the filter.
+ */
+export function* topMatchesSteps(
+  index: PaperIndex,
+  ast: TopicNode,
+  options: { budget?: MatchBudget; limit: number; isIncluded?: (paper: number) => boolean },
+): Generator<void, { total: number; matches: TopicMatch[] }> {
+  const budget = options.budget ?? new MatchBudget(Number.POSITIVE_INFINITY);
+  const result = yield* evaluate(index, ast, budget);
+  const perMatch = leavesOf(ast) * cost.score + cost.match;
+  budget.spend(result.papers.length * perMatch);
+  const { isIncluded } = options;
+  const papers = isIncluded ? result.papers.filter((paper) => isIncluded(paper)) : result.papers;
+  const scores = new Float64Array(papers.length);
+  const scratch: string[] = [];
+  const pauseAfter = Math.max(1, Math.floor(pauseEvery / perMatch));
+  for (let i = 0; i < papers.length; i++) {
+    const paper = papers[i] as number;
+    scratch.length = 0;
+    scores[i] = result.score(paper, scratch) * upvoteBoost(index.upvotes[paper] as number);
+    if (i % pauseAfter === pauseAfter - 1) yield;
+  }
+  // The order of `byScoreThenNewer`, over positions in `papers`.
+  const order = Uint32Array.from(papers.keys()).sort(
+    (x, y) =>
+      (scores[y] as number) - (scores[x] as number) ||
+      (index.recency[papers[y] as number] as number) - (index.recency[papers[x] as number] as number) ||
+      (papers[x] as number) - (papers[y] as number),
+  );
+  const matches = Array.from(order.subarray(0, options.limit), (at): TopicMatch => {
+    const paper = papers[at] as number;
+    const matched: string[] = [];
+    result.score(paper, matched);
+    return { paper, score: scores[at] as number, matched: [...new Set(matched)] };
+  });
+  return { total: papers.length, matches };
+}
+
+/** Runs a stepwise computation to its end at once. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** `matchTopicSteps` at once: the digest engine's way, where nothing else waits on the thread. */
+export function matchTopic(
+  index: PaperIndex,
+  ast: TopicNode,
+  options: { budget?: MatchBudget } = {},
+): TopicMatch[] {
+  return runSteps(matchTopicSteps(index, ast, options));
 }
 
 export const compareMatches = byScoreThenNewer;

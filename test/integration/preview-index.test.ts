@@ -11,7 +11,7 @@ import type { PaperRecord } from '../../src/papers/normalize.js';
 import { upsertPapers } from '../../src/papers/store.js';
 import { buildPaperIndex, matchTopic } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
-import { createPreviewIndexes, previewTopic } from '../../src/topics/preview.js';
+import { createMatchQueue, createPreviewIndexes, previewTopic } from '../../src/topics/preview.js';
 
 const day = 86_400_000;
 
@@ -42,10 +42,11 @@ describe('preview index', () => {
 
   it('answers every `days` from 1 to 365 from one index, with exactly the papers of that window', async () => {
     const indexes = createPreviewIndexes(ctx());
+    const queue = createMatchQueue();
     const topic = 'model';
     const previews = [];
     for (let days = 1; days <= 365; days++) {
-      previews.push(await previewTopic({ ctx: ctx(), input: { q: topic, days, limit: 50 }, indexes }));
+      previews.push(await previewTopic({ ctx: ctx(), input: { q: topic, days, limit: 50 }, indexes, queue }));
       // Checked as it goes: an index per `days` would take gigabytes long before the end.
       expect(indexes.stats().builds).toBe(1);
     }
@@ -99,6 +100,7 @@ describe('preview index', () => {
 
   it('keeps answering from the previous index while it builds the next, then swaps', async () => {
     const indexes = createPreviewIndexes(ctx());
+    const queue = createMatchQueue();
     const first = await indexes.get();
     upsertPapers(
       db,
@@ -118,10 +120,10 @@ describe('preview index', () => {
     expect(await indexes.get()).toBe(first);
     expect(indexes.stats()).toMatchObject({ builds: 1, isBuilding: true });
     const input = { q: 'zyzzyva', days: 1 };
-    expect((await previewTopic({ ctx: ctx(), input, indexes })).total).toBe(0);
+    expect((await previewTopic({ ctx: ctx(), input, indexes, queue })).total).toBe(0);
     await expect.poll(() => indexes.stats().builds, { timeout: 20_000 }).toBe(2);
     expect(indexes.stats().isBuilding).toBe(false);
-    expect((await previewTopic({ ctx: ctx(), input, indexes })).total).toBe(1);
+    expect((await previewTopic({ ctx: ctx(), input, indexes, queue })).total).toBe(1);
     // Only one build runs at a time, however many previews find the index stale meanwhile.
     clock.now = new Date(clock.now.getTime() + 2 * 60_000);
     try {

@@ -212,6 +212,24 @@ describe('topic preview over thousands of papers', () => {
     }
   });
 
+  it('matches costly topics in slices: several at once do not hold the event loop', async () => {
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    let results: Awaited<ReturnType<typeof preview>>[];
+    try {
+      results = await Promise.all([
+        ...Array.from({ length: 4 }, () => preview(`q=${encodeURIComponent(commonPhrases)}`)),
+        preview(`q=${encodeURIComponent('"of the" OR "in the" OR "on the"')}`),
+        preview(`q=${encodeURIComponent('model OR data OR learning OR language')}`),
+      ]);
+    } finally {
+      delay.disable();
+    }
+    expect(results.map((result) => result.status)).toEqual([400, 400, 400, 400, 200, 200]);
+    // Generous for a busy CI machine; each of these takes tens of milliseconds of matching.
+    expect(delay.max / 1e6).toBeLessThan(100);
+  });
+
   it('still accepts the costly topic for a subscription: only previews are refused', async () => {
     const result = await api(app, '/api/subscriptions', {
       body: { email: 'costly@example.org', topics: [commonPhrases] },

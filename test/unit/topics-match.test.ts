@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { generatePapers } from '../../bench/fixtures/papers.js';
+import { createRandom } from '../../bench/fixtures/random.js';
+import { generateTopics } from '../../bench/fixtures/topics.js';
 import { rankForTopics } from '../../src/topics/engine.js';
 import {
   buildPaperIndex,
@@ -7,7 +10,10 @@ import {
   MatchBudget,
   MatchBudgetExceeded,
   matchTopic,
+  matchTopicSteps,
   type PaperIndex,
+  runSteps,
+  topMatchesSteps,
 } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
 
@@ -373,6 +379,21 @@ describe('the work budget of a match', () => {
     }
   });
 
+  it('matches in steps, yielding as the work goes, to the same answer as at once', () => {
+    const large = buildPaperIndex(Array.from({ length: 25 }, () => papers).flat());
+    const steps = matchTopicSteps(large, parseTopic(commonPhrases));
+    let yields = 0;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        expect(step.value).toEqual(matchTopic(large, parseTopic(commonPhrases)));
+        break;
+      }
+      yields++;
+    }
+    expect(yields).toBeGreaterThan(2);
+  });
+
   it('matches exactly as without a budget when the work fits', () => {
     const query = `${commonPhrases} OR zyzzyva`;
     const needed = spent(query);
@@ -429,5 +450,36 @@ describe('building the index', () => {
     for (const query of ['quantization', 'word42', '"word1 word2"', 'author:"author 3"', 'cat:cs']) {
       expect(matchTopic(built, parseTopic(query))).toEqual(matchTopic(whole, parseTopic(query)));
     }
+  });
+});
+
+describe('the best matches alone (what a preview shows)', () => {
+  it('are the first of all matches among the papers let through, with the same scores and terms', () => {
+    const random = createRandom(3);
+    const generated = generatePapers(random, 600, new Date('2026-08-01T00:00:00Z'));
+    const index = buildPaperIndex(
+      generated.records.map((record) => ({
+        ...record,
+        categories: record.categories ?? [],
+        upvotes: record.upvotes ?? 0,
+      })),
+    );
+    const topics = generateTopics(random, generated.records, generated.prolificAuthors, 150);
+    let compared = 0;
+    for (const topic of topics) {
+      const ast = parseTopic(topic);
+      const all = matchTopic(index, ast);
+      for (const [limit, isIncluded] of [
+        [5, undefined],
+        [20, (paper: number) => paper % 3 !== 0],
+        [1, (paper: number) => paper > 300],
+      ] as const) {
+        const kept = isIncluded ? all.filter((match) => isIncluded(match.paper)) : all;
+        const top = runSteps(topMatchesSteps(index, ast, { limit, isIncluded }));
+        expect(top, topic).toEqual({ total: kept.length, matches: kept.slice(0, limit) });
+        if (kept.length > limit) compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(50);
   });
 });
