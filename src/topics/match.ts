@@ -394,18 +394,18 @@ export interface TopicMatch {
   matched: string[];
 }
 
-/** Thrown when matching a topic would read more of the index than its budget allows. */
+/** Thrown when matching a topic would take more work than its budget allows. */
 export class MatchBudgetExceeded extends Error {
   constructor(readonly max: number) {
-    super(`Matching would read more than ${max} index entries`);
+    super(`Matching would take more than ${max} units of work`);
     this.name = 'MatchBudgetExceeded';
   }
 }
 
 /**
- * What each step of a match costs in budget units; a unit is one index entry or word position read
- * (~10–30 ns). Building a hit, a set entry or a score allocates and hashes, so it weighs more: with
- * these weights a unit is ~20–40 ns of matching whatever the topic's shape (bench/preview.ts).
+ * What each step of a match costs in budget units; a unit is one index entry or word position read.
+ * Recording a hit, a set entry or a score does more, so it weighs more: with these weights a unit
+ * is 3–12 ns of matching on the benchmark machine, whatever the topic's shape (docs/BENCHMARKS.md).
  */
 const cost = { read: 1, hit: 8, setEntry: 4, check: 2, score: 10, match: 20 };
 /** Units of work between two yields of a stepwise match: well under a millisecond. */
