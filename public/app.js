@@ -40,12 +40,18 @@ for (const textarea of document.querySelectorAll('[data-topic-preview]')) {
   const previewOf = async (topic) => {
     if (!cache.has(topic)) {
       const query = new URLSearchParams({ q: topic, days: String(previewDays), limit: '3' });
-      cache.set(
-        topic,
-        fetch(`/api/topics/preview?${query}`, { headers: { accept: 'application/json' } }).then((response) =>
-          response.json(),
-        ),
+      const answer = fetch(`/api/topics/preview?${query}`, { headers: { accept: 'application/json' } }).then(
+        async (response) => {
+          // Keep only answers that will not change: a 429 or a server error is asked again next time.
+          if (response.status !== 200 && response.status !== 400) cache.delete(topic);
+          return response.json();
+        },
+        (error) => {
+          cache.delete(topic);
+          throw error;
+        },
       );
+      cache.set(topic, answer);
     }
     return cache.get(topic);
   };

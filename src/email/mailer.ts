@@ -102,8 +102,6 @@ function readDkimKey(file: string): string {
  * checked here, at start: a ConfigError rather than a first failed send.
  */
 export function createMailer(mail: Config['mail']): Mailer {
-  if (mail.tlsCaFile && !mail.smtpUrl)
-    throw new ConfigError(['SMTP_TLS_CA_FILE: set, but SMTP_URL is not (the outbox needs no TLS)']);
   const smtp = mail.smtpUrl
     ? parseSmtpSettings(mail.smtpUrl, mail.tlsCaFile ? readCaCertificates(mail.tlsCaFile) : undefined)
     : undefined;

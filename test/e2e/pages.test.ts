@@ -270,6 +270,10 @@ describe.skipIf(!hasChromium)(
     it('previews what each topic line would catch while typing, and shows syntax errors', async () => {
       const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8'));
       upsertPapers(app.runtime.db, parsePapersJson(sample, new Date()).records, 'file', new Date());
+      // Previews answer from the previous index while the new papers are indexed in the background.
+      await expect
+        .poll(async () => (await api(app, '/api/topics/preview?q=diffusion&days=7')).json?.total)
+        .toBeGreaterThan(0);
       const page = await newPage();
       await open(page, '/');
       const preview = page.locator('#topic-preview');

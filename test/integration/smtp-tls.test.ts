@@ -299,7 +299,7 @@ describe('SMTP settings are checked at start-up', () => {
       `SMTP_TLS_CA_FILE: certificate 1 in ${garbled} does not parse`,
     ]);
     expect(startupProblems({ SMTP_TLS_CA_FILE: pki.caFile })).toEqual([
-      'SMTP_TLS_CA_FILE: set, but SMTP_URL is not (the outbox needs no TLS)',
+      'SMTP_TLS_CA_FILE: set SMTP_URL too (the CA file is for the relay SMTP_URL names)',
     ]);
   });
 });
