@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import { type Db, prepared } from '../db/client.js';
 import type { Paper, PaperSource } from '../db/schema.js';
 import type { PaperRecord } from './normalize.js';
 
@@ -113,6 +113,33 @@ export function papersFirstSeenSince(db: Db, since: Date, limit: number): Paper[
   const rows = db.$client
     .prepare('select * from papers where first_seen_at >= ? order by first_seen_at desc, id desc limit ?')
     .all(since.getTime(), limit) as Record<string, unknown>[];
+  return rows.map(rowToPaper);
+}
+
+/** Where a page of `papersFirstSeenPage` ended: the next page starts after this paper. */
+export interface PaperCursor {
+  firstSeenAt: number;
+  id: number;
+}
+
+/**
+ * One page of the papers first seen at or after `since`, newest arrivals first, after `cursor`: for
+ * reading many papers in small steps (keyset paging on `first_seen_at, id`) without holding the
+ * event loop for one long read.
+ */
+export function papersFirstSeenPage(
+  db: Db,
+  since: Date,
+  cursor: PaperCursor | undefined,
+  limit: number,
+): Paper[] {
+  const after = cursor ?? { firstSeenAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+  const rows = prepared(
+    db,
+    `select * from papers
+     where first_seen_at >= ? and (first_seen_at < ? or (first_seen_at = ? and id < ?))
+     order by first_seen_at desc, id desc limit ?`,
+  ).all(since.getTime(), after.firstSeenAt, after.firstSeenAt, after.id, limit) as Record<string, unknown>[];
   return rows.map(rowToPaper);
 }
 

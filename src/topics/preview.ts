@@ -2,10 +2,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
 import { AppError, ValidationError } from '../errors.js';
+import { type PaperCursor, papersFirstSeenPage } from '../papers/store.js';
 import { wholeNumber } from '../query-params.js';
 import {
   createPaperIndexBuilder,
-  type MatchablePaper,
   MatchBudget,
   MatchBudgetExceeded,
   type PaperIndex,
@@ -52,29 +52,6 @@ export interface PreviewIndex {
   firstSeenAt: Float64Array;
 }
 
-interface PaperRow {
-  id: number;
-  arxiv_id: string;
-  title: string;
-  abstract: string;
-  authors: string;
-  categories: string;
-  ai_keywords: string | null;
-  upvotes: number;
-  published_at: number;
-  first_seen_at: number;
-}
-
-const toMatchable = (row: PaperRow): MatchablePaper => ({
-  title: row.title,
-  abstract: row.abstract,
-  authors: JSON.parse(row.authors) as string[],
-  categories: JSON.parse(row.categories) as string[],
-  aiKeywords: row.ai_keywords === null ? null : (JSON.parse(row.ai_keywords) as string[]),
-  upvotes: row.upvotes,
-  publishedAt: new Date(row.published_at),
-});
-
 /** Runs for `sliceMs`, then lets the event loop serve whatever is waiting. */
 function createSlicer() {
   let sliceStart = performance.now();
@@ -102,11 +79,16 @@ async function runInSlices<T>(steps: Generator<void, T>): Promise<T> {
  * previews queued behind it, never the rest of the service, and only one match's working memory
  * (a few typed arrays per term) exists at a time, however many previews are in flight.
  */
-export function createMatchQueue() {
+export function createMatchQueue(maxWaiting = 32) {
   let tail: Promise<unknown> = Promise.resolve();
   let waiting = 0;
   return {
     run<T>(start: () => Generator<void, T>): Promise<T> {
+      // A bounded line (about a second of work at most): past it, clients from many addresses at once
+      // are told to come back rather than queueing up memory and ever longer waits.
+      if (waiting >= maxWaiting) {
+        return Promise.reject(new AppError('rate_limited', 'Previews are busy; try again in a moment'));
+      }
       waiting++;
       const result = tail.then(() => {
         waiting--;
@@ -130,16 +112,7 @@ export type MatchQueue = ReturnType<typeof createMatchQueue>;
  * previews keep answering from the previous one; only the very first preview waits for a build.
  */
 export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
-  const sqlite = ctx.db.$client;
-  const newestPaper = sqlite.prepare('select coalesce(max(id), 0) from papers').pluck();
-  // Newest first, a page at a time (keyset on first_seen_at, id), so no single read holds the loop.
-  const readPage = sqlite.prepare(
-    `select id, arxiv_id, title, abstract, authors, categories, ai_keywords, upvotes, published_at, first_seen_at
-     from papers
-     where first_seen_at >= :since and (first_seen_at < :beforeSeen or (first_seen_at = :beforeSeen and id < :beforeId))
-     order by first_seen_at desc, id desc
-     limit :limit`,
-  );
+  const newestPaper = ctx.db.$client.prepare('select coalesce(max(id), 0) from papers').pluck();
   let current: PreviewIndex | undefined;
   let building: Promise<PreviewIndex> | undefined;
   let builds = 0;
@@ -154,26 +127,23 @@ export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
     const arxivIds: string[] = [];
     const titles: string[] = [];
     const firstSeenAt: number[] = [];
-    let cursor = { beforeSeen: Number.MAX_SAFE_INTEGER, beforeId: Number.MAX_SAFE_INTEGER };
+    const since = new Date(builtAt - widestWindowDays * 86_400_000);
+    let cursor: PaperCursor | undefined;
     for (;;) {
       const limit = Math.min(pageSize, previewLimits.papers - builder.size);
       if (limit <= 0) break;
       if (slicer.isDue()) await slicer.pause();
-      const rows = readPage.all({
-        since: builtAt - widestWindowDays * 86_400_000,
-        ...cursor,
-        limit,
-      }) as PaperRow[];
-      for (const row of rows) {
-        builder.add(toMatchable(row));
-        arxivIds.push(row.arxiv_id);
-        titles.push(row.title);
-        firstSeenAt.push(row.first_seen_at);
+      const papers = papersFirstSeenPage(ctx.db, since, cursor, limit);
+      for (const paper of papers) {
+        builder.add(paper);
+        arxivIds.push(paper.arxivId);
+        titles.push(paper.title);
+        firstSeenAt.push(paper.firstSeenAt.getTime());
         if (slicer.isDue()) await slicer.pause();
       }
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) break;
-      cursor = { beforeSeen: last.first_seen_at, beforeId: last.id };
+      const last = papers.at(-1);
+      if (!last || papers.length < limit) break;
+      cursor = { firstSeenAt: last.firstSeenAt.getTime(), id: last.id };
     }
     const index = await runInSlices(builder.finish());
     return { builtAt, newestId, index, arxivIds, titles, firstSeenAt: Float64Array.from(firstSeenAt) };
