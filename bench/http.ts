@@ -133,6 +133,9 @@ export const http: Benchmark = {
         SECRET_KEY: 'bench-secret-key-that-is-long-enough-0123456789',
         // The per-address rate limit is what a benchmark from one address would hit first.
         RATE_LIMIT_PER_MINUTE: '1000000',
+        PREVIEW_RATE_LIMIT_PER_MINUTE: '1000000',
+        // Production wants a relay; this HTTP-only process never sends, so nothing listens there.
+        SMTP_URL: 'smtp://127.0.0.1:2525',
         LOG_LEVEL: 'warn',
       }),
     );
