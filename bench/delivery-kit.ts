@@ -22,6 +22,7 @@ import { findSubscriberById, readTopics } from '../src/subscribers/store.js';
 import { newTokenSalt } from '../src/subscribers/tokens.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
+import { readProcStatus } from './harness.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/paperboy.js', import.meta.url));
@@ -311,16 +312,6 @@ export async function runCeiling(options: {
   const cpu = process.cpuUsage(cpuStart);
   transport.close();
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function readProcStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
-  } catch {
-    return undefined;
-  }
 }
 
 function readCpuMs(pid: number): number {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /** What the runner hands every benchmark. */
@@ -175,6 +176,17 @@ export async function startRssSampler(intervalMs = 5): Promise<RssSampler> {
 }
 
 /** The process's peak RSS since it started, as the kernel counts it, in bytes. */
+/** Another process's resident memory now and at its peak (VmRSS, VmHWM), in bytes; undefined once it has exited. */
+export function readProcStatus(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
 export const processMaxRss = () => process.resourceUsage().maxRSS * 1024;
 
 /**

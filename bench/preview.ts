@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { Agent, get } from 'node:http';
 import { createRequire } from 'node:module';
@@ -12,8 +12,15 @@ import { upsertPapers } from '../src/papers/store.js';
 import { freePort, startPrivateRedis } from './delivery-kit.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
-import { generateTopics } from './fixtures/topics.js';
-import { type Benchmark, type BenchResult, format, median, type TargetCheck } from './harness.js';
+import { commonPhrasesTopic, generateTopics } from './fixtures/topics.js';
+import {
+  type Benchmark,
+  type BenchResult,
+  format,
+  median,
+  readProcStatus,
+  type TargetCheck,
+} from './harness.js';
 
 const targets = { peakRss: 400 * 1024 * 1024, healthP99Ms: 50 };
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -21,37 +28,8 @@ const bin = fileURLToPath(new URL('../bin/paperboy.js', import.meta.url));
 const day = 86_400_000;
 /** Papers arrive over this many days, so that each `days` value previews a different share of them. */
 const arrivalDays = 60;
-/** Fourteen phrases of common words: the costly topic of the issue, refused by the work budget. */
-const costlyTopic = [
-  'of the',
-  'in the',
-  'on the',
-  'to the',
-  'for the',
-  'and the',
-  'of a',
-  'in a',
-  'to a',
-  'with the',
-  'by the',
-  'from the',
-  'is a',
-  'that the',
-]
-  .map((phrase) => `"${phrase}"`)
-  .join(' OR ');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function readProcStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
-  } catch {
-    return undefined;
-  }
-}
 
 /** The server's RSS every 50 ms, from /proc: its own memory, not this process's. */
 function watchRss(pid: number) {
@@ -354,7 +332,13 @@ export const preview: Benchmark = {
       log(`costly topics: ${connections} clients for 5 s of the 14-phrase topic (refused by the budget)`);
       probe = probeHealth(url);
       start = performance.now();
-      const costly = await runLoad({ url, duration: 5, connections, topics: [costlyTopic], days: [30] });
+      const costly = await runLoad({
+        url,
+        duration: 5,
+        connections,
+        topics: [commonPhrasesTopic],
+        days: [30],
+      });
       const underCostly = await probe.stop();
       const costlyRss = rss.takePeak();
       const highWaterMark = readProcStatus(pid)?.hwm ?? Number.NaN;
