@@ -82,8 +82,9 @@ export async function startSmtpSink(
       });
     },
   });
-  // Without a listener a failed TLS handshake would be an uncaught 'error' event.
-  if (options.tls) server.on('error', (error: Error) => errors.push(error));
+  // Without a listener a failed TLS handshake, or a client killed mid-message (ECONNRESET), would be
+  // an uncaught 'error' event.
+  server.on('error', (error: Error) => errors.push(error));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as { port: number };
   const scheme = isImplicitTls ? 'smtps' : 'smtp';
