@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buffer as collect } from 'node:stream/consumers';
 import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp';
 import { type Config, ConfigError } from '../config.js';
 import { createSmtpPool, parseSmtpSettings, SmtpSetupError } from './smtp-pool.js';
 
@@ -58,6 +59,13 @@ function classify(error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * The bytes a body takes in the message as composed below: quoted-printable in 76-character lines, as
+ * nodemailer writes it (`=` and every non-ASCII byte take three bytes, each line break three more).
+ * Gmail clips what passes 102 KB of this, not of the HTML we rendered.
+ */
+export const encodedBodyBytes = (body: string) => wrapQuotedPrintable(encodeQuotedPrintable(body), 76).length;
 
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 

@@ -1,4 +1,5 @@
 import type { DigestEmailValues } from './digest-view.js';
+import { encodedBodyBytes } from './mailer.js';
 import type { EmailTemplates } from './templates.js';
 
 export interface RenderedEmail {
@@ -27,7 +28,10 @@ export function renderLifecycleEmail(
   return { subject, html: templates[name].html(data), text: templates[name].text(data) };
 }
 
-/** Gmail clips messages whose HTML passes 102 KB; keep a margin for headers and encoding. */
+/**
+ * Gmail clips an HTML part that passes 102 KB as sent, i.e. quoted-printable (~8 % more than the HTML),
+ * and the clipped end is the footer with the unsubscribe link: the budget is for the encoded part.
+ */
 export const digestHtmlBudget = 100 * 1024;
 
 /** Fills the digest template for one recipient: no MJML work here, only the escaping fill. */
@@ -40,7 +44,7 @@ export function renderDigestEmail(templates: EmailTemplates, values: DigestEmail
 }
 
 /**
- * Renders with as many cards as fit the HTML budget: a subscriber allowed 50 papers with long
+ * Renders with as many cards as fit the budget once encoded: a subscriber allowed 50 papers with long
  * abstracts gets fewer cards and a larger "N more in the web version" rather than a clipped email.
  */
 export function renderDigestWithinBudget(
@@ -49,9 +53,13 @@ export function renderDigestWithinBudget(
   shown: number,
 ): RenderedEmail {
   let email = renderDigestEmail(templates, valuesFor(shown));
-  while (shown > 1 && Buffer.byteLength(email.html) > digestHtmlBudget) {
-    shown = Math.max(1, Math.floor(shown * 0.8));
+  let bytes = encodedBodyBytes(email.html);
+  while (shown > 1 && bytes > digestHtmlBudget) {
+    // Cards in proportion to the budget: the fixed part of the email makes this a slight underestimate,
+    // so it fits in one or two renders without dropping many more cards than it must.
+    shown = Math.max(1, Math.min(shown - 1, Math.floor((shown * digestHtmlBudget) / bytes)));
     email = renderDigestEmail(templates, valuesFor(shown));
+    bytes = encodedBodyBytes(email.html);
   }
   return email;
 }
