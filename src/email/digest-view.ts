@@ -7,10 +7,13 @@ export interface PaperCard {
   title: string;
   authorsLine: string;
   upvotes: number;
+  /** "5 upvotes": the HTML shows the ▲ to the eye only. */
+  upvotesLabel: string;
   summary: string;
   topic?: string;
   matchedLine: string;
-  links: { label: string; url: string }[];
+  /** `name` is the link's accessible name: ten "PDF" links must tell a screen reader which paper. */
+  links: { label: string; url: string; name: string }[];
 }
 
 export interface DigestEmailValues {
@@ -64,7 +67,29 @@ export function paperLinks(paper: Paper) {
   ];
 }
 
-type PaperParts = Pick<PaperCard, 'url' | 'title' | 'authorsLine' | 'upvotes' | 'summary' | 'links'>;
+/** What each link opens, for its accessible name ("arXiv page: <title>"). */
+const linkNames: Record<string, string> = {
+  arXiv: 'arXiv page',
+  PDF: 'PDF',
+  'Daily papers': 'Hugging Face daily papers page',
+  Code: 'Code',
+  Project: 'Project page',
+};
+
+/**
+ * The start of a title, enough to tell papers apart in a link's name: a card has up to five links, and
+ * thirty full titles five times over would cost a long digest 30 KB of its 102 KB.
+ */
+function shortTitle(title: string, maxLength = 50): string {
+  if (title.length <= maxLength) return title;
+  const space = title.lastIndexOf(' ', maxLength);
+  return `${title.slice(0, space > maxLength / 2 ? space : maxLength).trimEnd()}…`;
+}
+
+type PaperParts = Pick<
+  PaperCard,
+  'url' | 'title' | 'authorsLine' | 'upvotes' | 'upvotesLabel' | 'summary' | 'links'
+>;
 
 /**
  * The parts of a card that depend on the paper alone, kept per paper object: a send run reuses the
@@ -82,8 +107,12 @@ function partsOf(paper: Paper): PaperParts {
       title: paper.title,
       authorsLine: authorsLine(paper.authors),
       upvotes: paper.upvotes,
+      upvotesLabel: plural(paper.upvotes, 'upvote'),
       summary: shortSummary(paper),
-      links: paperLinks(paper),
+      links: paperLinks(paper).map((link) => ({
+        ...link,
+        name: `${linkNames[link.label] ?? link.label}: ${shortTitle(paper.title)}`,
+      })),
     };
     paperParts.set(paper, parts);
   }

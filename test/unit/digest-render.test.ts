@@ -194,8 +194,24 @@ describe('the digest email for fixed papers', () => {
       );
       for (const part of [card, block]) {
         expect(part).toContain(want.authors);
-        if (want.upvotes) expect(part).toContain(`${want.authors} · ${want.upvotes}`);
-        else expect(part).not.toContain('▲');
+        if (!want.upvotes) expect(part).not.toContain('▲');
+      }
+      if (want.upvotes) {
+        expect(block).toContain(`${want.authors} · ${want.upvotes}`);
+        // In the HTML the triangle is for the eye; a screen reader hears "42 upvotes".
+        const count = want.upvotes.replace('▲ ', '');
+        expect(card).toContain(`${want.authors} · <span aria-hidden="true">▲</span> ${count} upvotes`);
+      }
+      // Each card is a heading, and each link names its paper (ten "PDF" links would read the same).
+      expect(card).toContain(
+        `<h2 style="margin:0;font-size:18px;line-height:1.3"><a href="${want.page}" class="paper-title"`,
+      );
+      for (const [label, url] of want.links) {
+        expect(card).toMatch(
+          new RegExp(
+            `<a href="${url}" aria-label="[^"]*: ${escapeHtml(want.paper.title).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>${label}</a>`,
+          ),
+        );
       }
       if (want.matched) {
         expect(card).toContain(`Matched <b>${want.matched.topic}</b>: ${want.matched.terms}`);
@@ -216,7 +232,7 @@ describe('the digest email for fixed papers', () => {
     const aiSummary =
       'A video model plans robot actions without any training. It beats tuned planners on 7 of 9 tasks.';
     expect(first).toContain(`   ${aiSummary}\n`);
-    expect(html).toContain(`<div style="padding-top:8px">${aiSummary}</div>`);
+    expect(html).toContain(`<p style="margin:8px 0 0">${aiSummary}</p>`);
     for (const part of [html, text]) {
       expect(part).not.toContain('ABSTRACT OF THE PLANNERS PAPER');
       expect(part).not.toContain('A third sentence');
@@ -226,7 +242,7 @@ describe('the digest email for fixed papers', () => {
     const sentences =
       'We cut attention memory by 13.4 points (i.e., most of it) without retraining. The method needs no custom kernels.';
     expect(second).toContain(`   ${sentences}\n`);
-    expect(html).toContain(`<div style="padding-top:8px">${escapeHtml(sentences)}</div>`);
+    expect(html).toContain(`<p style="margin:8px 0 0">${escapeHtml(sentences)}</p>`);
     // A first sentence of 600 characters is cut at a word, near 300 characters.
     const cut = /^ {3}(Graph transformers.*)$/m.exec(third)?.[1] ?? '';
     expect(cut.length).toBeGreaterThan(250);

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { DigestPick } from '../../src/digests/select.js';
+import { digestEmailValues } from '../../src/email/digest-view.js';
+import { renderDigestEmail, renderDigestWithinBudget, renderLifecycleEmail } from '../../src/email/render.js';
+import type { EmailTemplates } from '../../src/email/templates.js';
+import { defaultPreferences, describeSchedule } from '../../src/subscribers/preferences.js';
+import { paperFrom } from './digest.js';
+
+/** One email as a reader gets it: its kind (a file-name-safe word) and its HTML part. */
+export interface SampleEmail {
+  kind: string;
+  html: string;
+}
+
+const base = 'https://papers.example.org';
+const urls = {
+  web: `${base}/digests/d1.0.AAAAAAAAAAAAAAAAAAAAAA`,
+  manage: `${base}/manage/m1.0.BBBBBBBBBBBBBBBBBBBBBB`,
+  unsubscribe: `${base}/unsubscribe/u1.0.CCCCCCCCCCCCCCCCCCCCCC`,
+};
+const topics = ['diffusion models', 'sparse attention', 'cat:cs.CL "speculative decoding"'];
+const email = 'ada@example.org';
+
+const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8')) as {
+  arxivId: string;
+  title: string;
+  abstract: string;
+  authors: string[];
+}[];
+
+/**
+ * Fifty real papers from examples/papers.json with every kind of card part: upvotes or none, 1 to 6
+ * authors, code and project links on some, an AI summary on some, a matched topic on most.
+ */
+const picks: DigestPick[] = Array.from({ length: 50 }, (_, i) => {
+  const raw = sample[i % sample.length] as (typeof sample)[number];
+  const paper = paperFrom(
+    {
+      arxivId: raw.arxivId,
+      title: raw.title,
+      abstract: raw.abstract,
+      authors: raw.authors.slice(0, 1 + (i % 6)),
+      upvotes: i % 3 === 0 ? 0 : 5 + i * 7,
+      githubRepo: i % 4 === 1 ? `https://github.com/example/paper-${i}` : undefined,
+      projectPage: i % 5 === 2 ? `https://example.github.io/paper-${i}/` : undefined,
+      aiSummary: i % 2 === 0 ? undefined : `${raw.abstract.split('. ')[0]}.`,
+    },
+    { id: i + 1, source: i % 3 === 0 ? 'arxiv' : 'hf-daily' },
+  );
+  const topic = i % 4 === 3 ? undefined : topics[i % topics.length];
+  return { paper, score: 1, topic, matched: topic ? [topic, 'diffusion', 'memory'] : [] };
+});
+
+function digest(templates: EmailTemplates, options: { papers: number; weekly?: boolean; topics?: string[] }) {
+  const subscriber = {
+    email,
+    frequency: options.weekly ? 'weekly' : 'daily',
+    topics: options.topics ?? topics,
+  };
+  const chosen = picks
+    .slice(0, options.papers)
+    .map((pick) => (subscriber.topics.length === 0 ? { ...pick, topic: undefined, matched: [] } : pick));
+  // As send-digest.ts does: as many cards as the subscriber allows and the 100 KB budget holds.
+  return renderDigestWithinBudget(
+    templates,
+    (shown) => digestEmailValues({ picks: chosen, shown, localDate: '2026-03-03', subscriber, urls }),
+    options.papers,
+  ).html;
+}
+
+/** Every kind of email paperboy sends (and the web version of a digest), rendered by the real code. */
+export function renderEveryEmail(templates: EmailTemplates): SampleEmail[] {
+  const preferences = { ...defaultPreferences, topics };
+  const lifecycleValues = {
+    email,
+    frequency: preferences.frequency,
+    topicsLine: topics.join('; '),
+    scheduleLine: describeSchedule(preferences),
+  };
+  const lifecycle = (kind: 'confirmation' | 'manage' | 'welcome', link: Record<string, string>) => ({
+    kind,
+    html: renderLifecycleEmail(templates, kind, { ...lifecycleValues, ...link }).html,
+  });
+  // As view-digest.ts renders GET /digests/:token: every pick, no address, no manage links.
+  const web = renderDigestEmail(
+    templates,
+    digestEmailValues({
+      picks: picks.slice(0, 12),
+      shown: 12,
+      localDate: '2026-03-03',
+      subscriber: { email: '', frequency: 'daily', topics },
+      urls: { web: '', manage: '', unsubscribe: '' },
+    }),
+  ).html;
+  return [
+    lifecycle('confirmation', { confirmUrl: `${base}/confirm/c1.0.DDDDDDDDDDDDDDDDDDDDDD` }),
+    lifecycle('manage', { manageUrl: urls.manage }),
+    lifecycle('welcome', { manageUrl: urls.manage }),
+    { kind: 'digest-1', html: digest(templates, { papers: 1 }) },
+    { kind: 'digest-10', html: digest(templates, { papers: 10 }) },
+    { kind: 'digest-50', html: digest(templates, { papers: 50 }) },
+    { kind: 'digest-no-topics', html: digest(templates, { papers: 5, topics: [] }) },
+    { kind: 'digest-weekly', html: digest(templates, { papers: 10, weekly: true }) },
+    { kind: 'web-version', html: web },
+  ];
+}
