@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { caniemail, type EmailClientGlobs } from 'caniemail';
+import { caniemail } from 'caniemail';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileEmailTemplates, templatesDir } from '../../src/email/templates.js';
 import { renderEveryEmail, type SampleEmail } from '../support/emails.js';
@@ -9,7 +9,7 @@ import { renderEveryEmail, type SampleEmail } from '../support/emails.js';
  * The clients issue 11 names. Gmail's "mobile webmail" (Gmail in a phone browser for a non-Gmail
  * address) is left out: it drops every <style>, and the emails are built for that (all inline).
  */
-const clients: EmailClientGlobs[] = [
+const clients: Parameters<typeof caniemail>[0]['clients'] = [
   'gmail.desktop-webmail',
   'gmail.ios',
   'gmail.android',
