@@ -115,6 +115,9 @@ const envSchema = z.object({
     z.string().regex(mailbox, 'must be one mailbox: "Name <address@example.org>" or an address'),
     'paperboy <digest@localhost>',
   ),
+  REPLY_TO: optional(
+    z.string().regex(mailbox, 'must be one mailbox: "Name <address@example.org>" or an address'),
+  ),
   SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   ADMIN_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   INGEST_CRON: withDefault(cron, '5 * * * *'),
@@ -168,6 +171,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       tlsCaFile: env.SMTP_TLS_CA_FILE,
       outboxDir: env.OUTBOX_DIR,
       from: env.MAIL_FROM,
+      /** Where replies to any email go; unset: MAIL_FROM. */
+      replyTo: env.REPLY_TO ?? env.MAIL_FROM,
       /** SMTP connections per process: enough for the send concurrency. */
       maxConnections: env.SEND_CONCURRENCY,
       dkim:

@@ -61,11 +61,18 @@ function classify(error: unknown): unknown {
 }
 
 /**
- * The bytes a body takes in the message as composed below: quoted-printable in 76-character lines, as
- * nodemailer writes it (`=` and every non-ASCII byte take three bytes, each line break three more).
- * Gmail clips what passes 102 KB of this, not of the HTML we rendered.
+ * The bytes a body takes on the wire as composed below: quoted-printable in 76-character lines, as
+ * nodemailer writes it (`=` and every non-ASCII byte take three bytes, each soft line break three),
+ * with line breaks as CRLF, which SMTP makes of our LFs. Gmail clips at 102 KB of this, not of the HTML.
  */
-export const encodedBodyBytes = (body: string) => wrapQuotedPrintable(encodeQuotedPrintable(body), 76).length;
+export const encodedBodyBytes = (body: string) =>
+  wrapQuotedPrintable(encodeQuotedPrintable(body.replace(/\r?\n/g, '\r\n')), 76).length;
+
+/**
+ * Every email paperboy sends is written by a program: out-of-office and vacation replies (RFC 3834;
+ * Exchange reads the second header) should not answer it.
+ */
+const automaticHeaders = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
 
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 
@@ -121,17 +128,20 @@ export function createMailer(mail: Config['mail']): Mailer {
       privateKey: readDkimKey(mail.dkim.privateKeyFile),
     });
   const from = mail.from;
+  const replyTo = mail.replyTo;
 
   async function compose(email: OutgoingEmail): Promise<{ raw: Buffer; messageId: string }> {
     const node = new MailComposer({
       // Saying so skips nodemailer's scan of the whole HTML to choose an encoding.
       textEncoding: 'quoted-printable',
       from,
+      replyTo,
       to: email.to,
       subject: email.subject,
       html: email.html,
       text: email.text,
-      headers: email.headers,
+      headers: { ...email.headers, ...automaticHeaders },
+      // Absent for lifecycle emails: nodemailer then makes a random one (UUID-like), as opaque as digests'.
       messageId: email.messageId,
     }).compile();
     const messageId = node.messageId();

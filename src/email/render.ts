@@ -17,6 +17,24 @@ const lifecycleSubjects = {
 const footerNote =
   'You get this email because this address was entered at paperboy. paperboy never shares your address.';
 
+const topicsOf = (values: Record<string, string | undefined>) =>
+  values.topicsLine ? `on ${values.topicsLine}` : 'on the most upvoted new papers';
+
+/**
+ * The inbox shows the preheader after the subject: it says what the subject does not (the schedule and
+ * topics, what to do), never the subject again.
+ */
+const lifecyclePreheaders: Record<
+  keyof typeof lifecycleSubjects,
+  (values: Record<string, string | undefined>) => string
+> = {
+  confirmation: (values) =>
+    `One click to start: ${values.scheduleLine}, ${topicsOf(values)}. The link works for 7 days.`,
+  manage: (values) =>
+    `${values.email} is already subscribed: your link to change topics or schedule, or to unsubscribe.`,
+  welcome: (values) => `Your digest comes ${values.scheduleLine}, ${topicsOf(values)}.`,
+};
+
 /** Fills a compiled lifecycle template; Handlebars escapes every value in the HTML part. */
 export function renderLifecycleEmail(
   templates: EmailTemplates,
@@ -24,7 +42,7 @@ export function renderLifecycleEmail(
   values: Record<string, string>,
 ): RenderedEmail {
   const subject = lifecycleSubjects[name];
-  const data = { footerNote, subject, preheader: subject, ...values };
+  const data = { footerNote, subject, preheader: lifecyclePreheaders[name](values), ...values };
   return { subject, html: templates[name].html(data), text: templates[name].text(data) };
 }
 
@@ -34,12 +52,24 @@ export function renderLifecycleEmail(
  */
 export const digestHtmlBudget = 100 * 1024;
 
+/**
+ * The subject names the first paper; the preheader the next ones (from the view), or for a digest of
+ * one card its authors and summary, so that it never is empty nor the subject again.
+ */
+function digestPreheader(values: DigestEmailValues): string {
+  if (values.preheader) return values.preheader;
+  const [first] = values.papers;
+  if (first) return `${first.authorsLine}: ${first.summary}`;
+  return `${values.dateLabel}: nothing new ${values.topicsLine ? `on ${values.topicsLine}` : 'this time'}`;
+}
+
 /** Fills the digest template for one recipient: no MJML work here, only the escaping fill. */
 export function renderDigestEmail(templates: EmailTemplates, values: DigestEmailValues): RenderedEmail {
+  const filled = { ...values, preheader: digestPreheader(values) };
   return {
     subject: values.subject,
-    html: templates.digest.html(values),
-    text: templates.digest.text(values),
+    html: templates.digest.html(filled),
+    text: templates.digest.text(filled),
   };
 }
 

@@ -123,6 +123,28 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('REPLY_TO', () => {
+    it('is MAIL_FROM unless set', () => {
+      expect(loadConfig({}).mail.replyTo).toBe('paperboy <digest@localhost>');
+      expect(loadConfig({ MAIL_FROM: 'digest@example.org', REPLY_TO: '' }).mail.replyTo).toBe(
+        'digest@example.org',
+      );
+      expect(
+        loadConfig({ MAIL_FROM: 'digest@example.org', REPLY_TO: 'paperboy help <help@example.org>' }).mail,
+      ).toMatchObject({ from: 'digest@example.org', replyTo: 'paperboy help <help@example.org>' });
+    });
+
+    it.each([
+      ['two addresses', 'help@example.org, other@example.org'],
+      ['a CRLF and a second header', 'help@example.org\r\nBcc: victim@example.org'],
+      ['no address at all', 'paperboy help'],
+    ])('is one mailbox, as MAIL_FROM: refuses %s', (_case, replyTo) => {
+      expect(problemsOf({ REPLY_TO: replyTo })).toEqual([
+        'REPLY_TO: must be one mailbox: "Name <address@example.org>" or an address',
+      ]);
+    });
+  });
+
   describe('TRUST_PROXY', () => {
     it('is off unless set, and "false" or 0 keep it off', () => {
       expect(loadConfig({}).http.trustProxy).toBe(false);
