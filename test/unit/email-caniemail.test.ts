@@ -47,9 +47,9 @@ const allowed: { feature: string; clients: string; why: string }[] = [
   { feature: 'outline', clients: 'outlook.windows', why: 'MJML’s image reset' },
   { feature: 'height property', clients: 'yahoo.*', why: 'MJML’s `img { height:auto }` reset' },
   { feature: 'word-spacing', clients: 'outlook.windows', why: 'MJML’s body reset' },
-  { feature: 'max-height property', clients: 'outlook.windows', why: 'MJML’s hidden preheader' },
-  { feature: 'opacity', clients: 'outlook.windows', why: 'MJML’s hidden preheader' },
-  { feature: 'overflow', clients: 'outlook.windows', why: 'MJML’s hidden preheader and card clipping' },
+  // Word hides the preheader through `mso-hide:all` instead.
+  { feature: 'max-height property', clients: 'outlook.windows', why: 'the hidden preheader' },
+  { feature: 'overflow', clients: 'outlook.windows', why: 'the hidden preheader and card clipping' },
   { feature: 'word-break', clients: 'yahoo.*', why: 'MJML’s long-word wrapping; Yahoo wraps by itself' },
   { feature: '<body> element', clients: 'yahoo.*', why: 'Yahoo drops <body>; MJML repeats its background' },
   {
