@@ -63,13 +63,46 @@ function digestPreheader(values: DigestEmailValues): string {
   return `${values.dateLabel}: nothing new ${values.topicsLine ? `on ${values.topicsLine}` : 'this time'}`;
 }
 
+/** Plain text is read in terminals and quoted in replies: 72 columns leave room for "> ". */
+export const textWidth = 72;
+const columns = (text: string) => [...text].length;
+
+function wrapLine(line: string, width: number): string {
+  if (columns(line) <= width) return line;
+  const indent = /^ */.exec(line)?.[0] ?? '';
+  // A paper's "12. Title" continues at the three spaces of the rest of its card.
+  const continuation = /^\d+\. /.test(line) ? '   ' : indent;
+  const lines: string[] = [];
+  let current = indent;
+  for (const word of line.slice(indent.length).split(' ')) {
+    if (current.trim() === '') current += word;
+    else if (columns(current) + 1 + columns(word) <= width) current += ` ${word}`;
+    else {
+      lines.push(current);
+      current = continuation + word;
+    }
+  }
+  lines.push(current);
+  return lines.join('\n');
+}
+
+/**
+ * Wraps every line at `width` columns between words, never inside one: a URL longer than the line
+ * stays whole on a line of its own. Lines that fit (the "-- " signature separator too) are untouched.
+ */
+export const wrapText = (text: string, width = textWidth) =>
+  text
+    .split('\n')
+    .map((line) => wrapLine(line, width))
+    .join('\n');
+
 /** Fills the digest template for one recipient: no MJML work here, only the escaping fill. */
 export function renderDigestEmail(templates: EmailTemplates, values: DigestEmailValues): RenderedEmail {
   const filled = { ...values, preheader: digestPreheader(values) };
   return {
     subject: values.subject,
     html: templates.digest.html(filled),
-    text: templates.digest.text(filled),
+    text: wrapText(templates.digest.text(filled)),
   };
 }
 
