@@ -102,9 +102,9 @@ describe('a digest sent over real SMTP', () => {
     const html = mail.parsed.html || '';
     // The text part is wrapped at 72 columns: a long title goes on over the card's indented lines.
     const unwrapped = text.replace(/\n {3}/g, ' ');
-    textBlocksOf(text).forEach((block, i) =>
-      expect(block.replace(/\n {3}/g, ' ')).toContain(`${i + 1}. ${shown[i]} `),
-    );
+    for (const [i, block] of textBlocksOf(text).entries()) {
+      expect(block.replace(/\n {3}/g, ' ')).toContain(`${i + 1}. ${shown[i]} `);
+    }
     expect(textBlocksOf(text)).toHaveLength(maxPapers);
     expect(cardsOf(html)).toHaveLength(maxPapers);
     for (const title of shown) expect(html).toContain(escapeHtml(title));

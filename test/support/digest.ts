@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { decodeHTML } from 'entities';
 import type { Db } from '../../src/db/client.js';
 import type { Paper, PaperSource } from '../../src/db/schema.js';
 import { normalizePaper, type RawPaper } from '../../src/papers/normalize.js';
@@ -82,3 +83,13 @@ export function rawHeader(mail: ReceivedMail, name: string): string {
   if (values.length !== 1) throw new Error(`expected one ${name} header, found ${values.length}`);
   return values[0] as string;
 }
+
+/**
+ * Text with every run of white space made one space: the text part is wrapped at 72 columns, so a
+ * phrase may cross a line break; this compares what it says, not where its lines end.
+ */
+export const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** The paper titles of a digest's HTML part, in order, as a reader sees them. */
+export const paperTitlesOf = (html: string) =>
+  [...html.matchAll(/class="paper-title"[^>]*>([^<]*)<\/a>/g)].map((match) => decodeHTML(match[1] ?? ''));
