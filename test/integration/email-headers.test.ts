@@ -16,8 +16,9 @@ const replyTo = 'paperboy help <help@papers.example.org>';
 const quietSchedules = { DIGEST_TICK_CRON: '0 0 1 1 *', INGEST_CRON: '0 0 1 1 *' };
 
 /** The inbox preview text: MJML's hidden first element of the body. */
+/** The hidden inbox preview line: the first hidden block of the body. */
 const preheaderOf = (mail: ReceivedMail) =>
-  /<body[^>]*>\s*(?:<div[^>]*>\s*)?<div style="display:none;[^"]*">([^<]*)<\/div>/
+  /<body[^>]*>[\s\S]*?<div style="display:none;[^"]*">([^<]*)<\/div>/
     .exec(mail.parsed.html || '')?.[1]
     ?.trim() ?? '';
 
