@@ -1,8 +1,10 @@
 import type { Paper } from '../db/schema.js';
-import type { DigestPick } from '../digests/select.js';
+import { type DigestPick, digestPickLimit } from '../digests/select.js';
 
 export interface PaperCard {
   position: number;
+  /** `h2`, or `h3` under a topic's section heading. */
+  titleTag: 'h2' | 'h3';
   url: string;
   title: string;
   authorsLine: string;
@@ -16,15 +18,28 @@ export interface PaperCard {
   links: { label: string; url: string; name: string }[];
 }
 
+/** The cards under one topic; `heading` is unset when the digest is one ranked list. */
+export interface DigestSection {
+  id: string;
+  heading?: string;
+  countLabel: string;
+  papers: PaperCard[];
+}
+
 export interface DigestEmailValues {
   subject: string;
   preheader: string;
   dateLabel: string;
   countLabel: string;
   topicsLine: string;
+  /** Set for a reader without topics: the digest lists the most upvoted new papers. */
+  isTopicless: boolean;
   frequency: string;
   email: string;
   papers: PaperCard[];
+  sections: DigestSection[];
+  /** The sections as a one-line table of contents, when there is more than one. */
+  contents: { id: string; label: string; count: number }[];
   moreCount: number;
   moreLabel: string;
   webUrl: string;
@@ -77,13 +92,14 @@ const linkNames: Record<string, string> = {
 };
 
 /**
- * The start of a title, enough to tell papers apart in a link's name: a card has up to five links, and
- * thirty full titles five times over would cost a long digest 30 KB of its 102 KB.
+ * The start of a text, cut at a word: enough to tell papers apart in a link's name (a card has up to
+ * five links, and thirty full titles five times over would cost a long digest 30 KB of its 102 KB),
+ * or topics apart in the contents line.
  */
-function shortTitle(title: string, maxLength = 50): string {
-  if (title.length <= maxLength) return title;
-  const space = title.lastIndexOf(' ', maxLength);
-  return `${title.slice(0, space > maxLength / 2 ? space : maxLength).trimEnd()}…`;
+function shortened(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  const space = text.lastIndexOf(' ', maxLength);
+  return `${text.slice(0, space > maxLength / 2 ? space : maxLength).trimEnd()}…`;
 }
 
 type PaperParts = Pick<
@@ -111,7 +127,7 @@ function partsOf(paper: Paper): PaperParts {
       summary: shortSummary(paper),
       links: paperLinks(paper).map((link) => ({
         ...link,
-        name: `${linkNames[link.label] ?? link.label}: ${shortTitle(paper.title)}`,
+        name: `${linkNames[link.label] ?? link.label}: ${shortened(paper.title, 50)}`,
       })),
     };
     paperParts.set(paper, parts);
@@ -119,13 +135,51 @@ function partsOf(paper: Paper): PaperParts {
   return parts;
 }
 
-export function toPaperCard(pick: DigestPick, position: number): PaperCard {
+export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' | 'h3' = 'h2'): PaperCard {
   return {
     ...partsOf(pick.paper),
     position,
+    titleTag,
     topic: pick.topic,
     matchedLine: pick.matched.filter((term) => term !== pick.topic).join(', '),
   };
+}
+
+/**
+ * The shown picks grouped by the topic that ranked each best, topics in the reader's order, numbered
+ * in reading order. One topic with matches, or a reader without topics: one ranked list, no headings.
+ */
+function sectionsOf(picks: readonly DigestPick[], topics: readonly string[]): DigestSection[] {
+  const byTopic = new Map<string, DigestPick[]>();
+  for (const pick of picks) {
+    const list = byTopic.get(pick.topic ?? '') ?? [];
+    list.push(pick);
+    byTopic.set(pick.topic ?? '', list);
+  }
+  if (byTopic.size <= 1 || byTopic.has('')) {
+    const papers = picks.map((pick, i) => toPaperCard(pick, i + 1));
+    return [{ id: 'papers', countLabel: plural(papers.length, 'paper'), papers }];
+  }
+  const order = [
+    ...topics.filter((topic) => byTopic.has(topic)),
+    ...[...byTopic.keys()].filter((topic) => !topics.includes(topic)),
+  ];
+  let position = 0;
+  return order.map((topic, i) => {
+    // Under its topic's heading a card need not name the topic again: only the terms that hit.
+    const papers = (byTopic.get(topic) ?? []).map((pick) => ({
+      ...toPaperCard(pick, ++position, 'h3'),
+      topic: undefined,
+    }));
+    return { id: `topic-${i + 1}`, heading: topic, countLabel: plural(papers.length, 'paper'), papers };
+  });
+}
+
+/** "diffusion models", "diffusion models and agents", "diffusion models, agents and 2 more topics". */
+function topicsPhrase(topics: readonly string[]): string {
+  if (topics.length <= 2) return topics.join(' and ');
+  if (topics.length === 3) return `${topics[0]}, ${topics[1]} and ${topics[2]}`;
+  return `${topics[0]}, ${topics[1]} and ${topics.length - 2} more topics`;
 }
 
 /** `2026-03-03` → `Tuesday, 3 March 2026`. */
@@ -141,6 +195,19 @@ export function formatLocalDate(localDate: string): string {
   return dateFormat.format(new Date(`${localDate}T12:00:00Z`));
 }
 
+const dayMs = 86_400_000;
+const shortDateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' });
+
+/** A weekly digest covers the seven days up to its date: `24–30 November 2026`. */
+function dateLabelFor(frequency: string, localDate: string): string {
+  if (frequency !== 'weekly') return formatLocalDate(localDate);
+  const end = new Date(`${localDate}T12:00:00Z`);
+  const start = new Date(end.getTime() - 6 * dayMs);
+  const endLabel = dateFormat.format(end).replace(/^\w+, /, '');
+  const sameMonth = start.getUTCMonth() === end.getUTCMonth();
+  return sameMonth ? `${start.getUTCDate()}–${endLabel}` : `${shortDateFormat.format(start)} – ${endLabel}`;
+}
+
 /** Everything the digest templates show, from the picks and the subscriber. */
 export function digestEmailValues(input: {
   picks: readonly DigestPick[];
@@ -151,23 +218,45 @@ export function digestEmailValues(input: {
   urls: { web: string; manage: string; unsubscribe: string };
 }): DigestEmailValues {
   const { picks, subscriber } = input;
-  const cards = picks.slice(0, input.shown).map((pick, i) => toPaperCard(pick, i + 1));
+  const shownPicks = picks.slice(0, input.shown);
+  const sections = sectionsOf(shownPicks, subscriber.topics);
+  const cards = sections.flatMap((section) => section.papers);
   const moreCount = Math.max(0, picks.length - cards.length);
   const topicsLine = subscriber.topics.join('; ');
-  const first = picks[0]?.paper.title ?? '';
-  const subject = picks.length === 0 ? 'No new papers' : `${plural(picks.length, 'new paper')}: ${first}`;
+  const isTopicless = subscriber.topics.length === 0;
+  // The topics that found something, in the reader's order: what the subject promises.
+  const found = subscriber.topics.filter((topic) => picks.some((pick) => pick.topic === topic));
+  // The pick list stops at digestPickLimit: at the cap there were at least that many.
+  const count =
+    picks.length >= digestPickLimit ? `${digestPickLimit}+ new papers` : plural(picks.length, 'new paper');
+  const subject =
+    picks.length === 0
+      ? 'No new papers'
+      : isTopicless
+        ? `${count}, the most upvoted`
+        : `${count} on ${topicsPhrase(found)}`;
   return {
     subject: subject.length > 110 ? `${subject.slice(0, 109).trimEnd()}…` : subject,
     preheader: cards
       .slice(1, 4)
       .map((card) => card.title)
       .join(' · '),
-    dateLabel: formatLocalDate(input.localDate),
-    countLabel: plural(picks.length, 'new paper'),
+    dateLabel: dateLabelFor(subscriber.frequency, input.localDate),
+    countLabel: isTopicless ? `${count}, the most upvoted` : count,
     topicsLine,
+    isTopicless,
     frequency: subscriber.frequency,
     email: subscriber.email,
     papers: cards,
+    sections,
+    contents:
+      sections.length > 1
+        ? sections.map((section) => ({
+            id: section.id,
+            label: shortened(section.heading ?? '', 40),
+            count: section.papers.length,
+          }))
+        : [],
     moreCount,
     moreLabel: `${plural(moreCount, 'more paper')}`,
     webUrl: input.urls.web,

@@ -143,8 +143,20 @@ describe.skipIf(!hasChromium)(
       const digest = emails.find((email) => email.kind === 'digest-10') as SampleEmail;
       await page.setContent(digest.html);
       expect(await page.getByRole('heading', { level: 1 }).count()).toBe(1);
-      const titles = await page.getByRole('heading', { level: 2 }).allInnerTexts();
+      // Three topics found papers: a heading per topic, and under each a heading per paper.
+      const sections = await page.getByRole('heading', { level: 2 }).allInnerTexts();
+      expect(sections.map((section) => section.replace(/ · .*$/, ''))).toEqual([
+        'diffusion models',
+        'sparse attention',
+        'cat:cs.CL "speculative decoding"',
+      ]);
+      const titles = await page.getByRole('heading', { level: 3 }).allInnerTexts();
       expect(titles).toHaveLength(10);
+      // The contents line jumps to each section.
+      for (const [i] of sections.entries()) {
+        expect(await page.locator(`a[href="#topic-${i + 1}"]`).count()).toBe(1);
+        expect(await page.locator(`#topic-${i + 1}`).count()).toBe(1);
+      }
       const pdfLinks = page.getByRole('link', { name: /^PDF: / });
       expect(await pdfLinks.count()).toBe(10);
       const names = await pdfLinks.evaluateAll((links) =>
@@ -155,7 +167,9 @@ describe.skipIf(!hasChromium)(
       for (const [i, title] of titles.entries()) {
         expect(title.startsWith((names[i] ?? '').replace(/^PDF: /, '').replace(/…$/, ''))).toBe(true);
       }
-      expect(await visibleText(page.locator('.card').nth(1))).toMatch(/▲ \d+ upvotes/);
+      expect(await visibleText(page.locator('.card', { hasText: 'upvotes' }).first())).toMatch(
+        /▲ \d+ upvotes/,
+      );
       for (const link of await page.locator('.links a').all()) {
         expect((await link.boundingBox())?.height).toBeGreaterThanOrEqual(44);
       }

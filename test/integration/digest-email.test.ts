@@ -113,7 +113,7 @@ describe('a digest sent over real SMTP', () => {
       expect(html).not.toContain(escapeHtml(title));
     }
     const more = titles.length - maxPapers;
-    expect(mail.parsed.subject).toMatch(new RegExp(`^${titles.length} new papers: `));
+    expect(mail.parsed.subject).toBe(`${titles.length} new papers on diffusion`);
     expect(unwrapped.replace(/:\n/g, ': ')).toContain(
       `${more} more paper${more === 1 ? '' : 's'}: ${publicUrl}/digests/`,
     );
@@ -287,7 +287,7 @@ describe('paperboy preview', () => {
     const result = preview([email, '--out', out]);
     expect(result.status).toBe(0);
     expect(result.stderr.trim()).toMatch(
-      new RegExp(`^2 papers for ${email} \\(active\\); wrote ${out}: "2 new papers: .+"$`),
+      new RegExp(`^2 papers for ${email} \\(active\\); wrote ${out}: "2 new papers on .+"$`),
     );
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('>Learning to Trace Seiberg Dualities</a>');

@@ -30,7 +30,7 @@ const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', imp
 
 /**
  * Fifty real papers from examples/papers.json with every kind of card part: upvotes or none, 1 to 6
- * authors, code and project links on some, an AI summary on some, a matched topic on most.
+ * authors, code and project links on some, an AI summary on some, each under one of three topics.
  */
 const picks: DigestPick[] = Array.from({ length: 50 }, (_, i) => {
   const raw = sample[i % sample.length] as (typeof sample)[number];
@@ -47,8 +47,9 @@ const picks: DigestPick[] = Array.from({ length: 50 }, (_, i) => {
     },
     { id: i + 1, source: i % 3 === 0 ? 'arxiv' : 'hf-daily' },
   );
-  const topic = i % 4 === 3 ? undefined : topics[i % topics.length];
-  return { paper, score: 1, topic, matched: topic ? [topic, 'diffusion', 'memory'] : [] };
+  // Every pick of a reader with topics names the topic that found it; some cards list more terms.
+  const topic = topics[i % topics.length] as string;
+  return { paper, score: 1, topic, matched: i % 4 === 3 ? [topic] : [topic, 'diffusion', 'memory'] };
 });
 
 function digest(templates: EmailTemplates, options: { papers: number; weekly?: boolean; topics?: string[] }) {

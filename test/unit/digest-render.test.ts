@@ -100,7 +100,8 @@ describe('the digest email for fixed papers', () => {
   it('compiles every template under strict MJML validation, with the shared head partial included', async () => {
     await expect(compileEmailTemplates()).resolves.toHaveProperty('digest');
     const { html, subject } = render(picks, 3);
-    expect(subject).toBe('4 new papers: Video Diffusion Models Are Zero-Shot Planners');
+    // The subject says what the reader will find: how many papers, on which of their topics.
+    expect(subject).toBe('4 new papers on diffusion models and sparse attention');
     // The head partial carries the title, the inbox preview text and the dark-mode styles.
     expect(html).toContain(`<title>${escapeHtml(subject)}</title>`);
     expect(html).toContain(`${escapeHtml(sparse.title)} · ${escapeHtml(molecules.title)}`);
@@ -265,8 +266,11 @@ describe('the digest email for fixed papers', () => {
     const all = render(picks, 10);
     expect(cardsOf(all.html)).toHaveLength(4);
     expect(all.html).not.toContain('more paper');
-    expect(all.html).toContain(`<a href="${urls.web}">View this digest in your browser</a>`);
-    expect(flat(all.text)).toContain(`View in your browser: ${urls.web}`);
+    // "View in browser" heads every email that has a web version.
+    for (const { html: part } of [render(picks, 3), all]) {
+      expect(part).toContain(`<a href="${urls.web}" style="color:#57606a">View in browser</a>`);
+    }
+    expect(flat(all.text.split('\n\n')[0] ?? '')).toContain(`View in your browser: ${urls.web}`);
   });
 
   it('heads the email with the date and topics, and ends it with manage and unsubscribe links', () => {
@@ -359,14 +363,14 @@ describe('hostile text in a digest', () => {
     expect(html).toContain(`on ${hostileTopics.map(escapeHtml).join('; ')}`);
     // Data that looks like a template is shown, not evaluated: the subject is not pulled in twice.
     expect(html).toContain(escapeHtml(`{{subject}} ${quotes}`));
-    expect(html).toContain(`<title>${escapeHtml(`2 new papers: ${storedTitle}`)}</title>`);
+    expect(html).toContain(`<title>${escapeHtml(`2 new papers on ${hostileTopic}`)}</title>`);
     expect(html).toContain('\u202E');
     expect(html).toContain('🧪');
   });
 
   it('keeps the same text plain in the text part', () => {
     const { text, subject } = render(picks, 10, hostileTopics);
-    expect(subject).toBe(`2 new papers: ${storedTitle}`);
+    expect(subject).toBe(`2 new papers on ${hostileTopic}`);
     expect(flat(text)).toContain(flat(`1. ${storedTitle} `));
     expect(flat(text)).toContain(flat(`${storedAuthors.slice(0, 3).join(', ')} et al. · ▲ 3`));
     expect(flat(text)).toContain(flat(`${script} breaks ${quotes}. {{handlebars}} and }} 🧪 here.`));

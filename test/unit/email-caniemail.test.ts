@@ -28,6 +28,10 @@ const allowed: { feature: string; clients: string; why: string }[] = [
     why: 'dark-mode opt-in for Apple Mail and the Outlook apps',
   },
   { feature: 'color-scheme CSS property', clients: '*', why: 'the same opt-in, in CSS' },
+  // The contents line of a digest with sections jumps to each topic where anchors work; elsewhere the
+  // sections are still there, each under its heading, a scroll away.
+  { feature: 'Local anchors', clients: 'gmail.ios', why: 'the contents line of a digest with sections' },
+  { feature: 'Local anchors', clients: 'yahoo.*', why: 'the contents line of a digest with sections' },
   // Screen-reader help that Yahoo strips: its readers still get the <h2> title right before the links.
   { feature: 'aria-label attribute', clients: 'yahoo.*', why: 'link names and MJML’s role="article" label' },
   { feature: 'aria-hidden attribute', clients: 'yahoo.*', why: 'Yahoo reads the ▲ before "5 upvotes"' },
