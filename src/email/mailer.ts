@@ -65,8 +65,11 @@ function classify(error: unknown): unknown {
  * nodemailer writes it (`=` and every non-ASCII byte take three bytes, each soft line break three),
  * with line breaks as CRLF, which SMTP makes of our LFs. Gmail clips at 102 KB of this, not of the HTML.
  */
-export const encodedBodyBytes = (body: string) =>
-  wrapQuotedPrintable(encodeQuotedPrintable(body.replace(/\r?\n/g, '\r\n')), 76).length;
+export function encodedBodyBytes(body: string): number {
+  // Encoded and wrapped as MailComposer does (line breaks as they are), then each bare LF becomes CRLF.
+  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(body), 76);
+  return encoded.length + (encoded.match(/(?<!\r)\n/g)?.length ?? 0);
+}
 
 /**
  * Every email paperboy sends is written by a program: out-of-office and vacation replies (RFC 3834;

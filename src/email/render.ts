@@ -43,7 +43,7 @@ export function renderLifecycleEmail(
 ): RenderedEmail {
   const subject = lifecycleSubjects[name];
   const data = { footerNote, subject, preheader: lifecyclePreheaders[name](values), ...values };
-  return { subject, html: templates[name].html(data), text: templates[name].text(data) };
+  return { subject, html: templates[name].html(data), text: wrapText(templates[name].text(data)) };
 }
 
 /**

@@ -35,6 +35,8 @@ export async function compileTemplate(name: string): Promise<CompiledTemplate> {
     // MJML 5 skips every mj-include unless told otherwise (silently: no error, no head, no partials).
     ignoreIncludes: false,
     validationLevel: 'strict',
+    // Our notes in the templates are for us, not for every inbox (Word's <!--[if mso]> stays: mj-raw).
+    keepComments: false,
     fonts: {},
   });
   if (result.errors.length > 0) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
+import { flat } from '../support/digest.js';
 import { linkIn, pathOf } from '../support/smtp-sink.js';
 
 describe('subscription lifecycle over HTTP', () => {
@@ -46,7 +47,7 @@ describe('subscription lifecycle over HTTP', () => {
     if (!welcome) throw new Error('no welcome email');
     expect(welcome.envelopeTo).toEqual([email]);
     expect(welcome.parsed.subject).toBe('You are subscribed to paperboy');
-    expect(welcome.parsed.text).toContain('daily at 08:00 (UTC), up to 10 papers');
+    expect(flat(welcome.parsed.text ?? '')).toContain('daily at 08:00 (UTC), up to 10 papers');
     const manageToken = /\/manage\/([^\s"]+)/.exec(
       linkIn(welcome, `${app.config.http.publicUrl}/manage/`),
     )?.[1];

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { createEmailThrottle } from '../../src/queue/throttle.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
+import { flat } from '../support/digest.js';
 import { seedRequest, seedSubscriber } from '../support/factories.js';
 import { linkIn, pathOf } from '../support/smtp-sink.js';
 
@@ -225,7 +226,7 @@ describe('subscriptions others can tamper with', () => {
       mail.envelopeTo.includes(email),
     );
     if (!confirmation) throw new Error('no confirmation email');
-    expect(confirmation.parsed.text).toContain('daily at 06:00 (Europe/Berlin), up to 10 papers');
+    expect(flat(confirmation.parsed.text ?? '')).toContain('daily at 06:00 (Europe/Berlin), up to 10 papers');
     const link = pathOf(linkIn(confirmation, `${app.config.http.publicUrl}/confirm/`));
 
     // Someone else posts other preferences for the same address (no email: the throttle holds).

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { digestEmailValues } from '../../src/email/digest-view.js';
-import { renderDigestEmail, textWidth, wrapText } from '../../src/email/render.js';
+import { renderDigestEmail, renderLifecycleEmail, textWidth, wrapText } from '../../src/email/render.js';
 import {
   compileEmailTemplates,
   type EmailTemplates,
@@ -153,5 +153,30 @@ describe('stripping the compiled HTML', () => {
     expect(stripIndentation(html)).toBe(
       '<div>\n<p>one\ntwo</p>\n<pre>\n  keep   this\n    indented</pre>\n<textarea>\n  a\n</textarea>\n</div>',
     );
+  });
+});
+
+describe('the text part of the lifecycle emails', () => {
+  it('is wrapped at 72 columns too, links whole, and the notes in the templates stay out of the HTML', async () => {
+    const templates = await compileEmailTemplates();
+    const values = {
+      email: 'someone.with.a.long.address@example.org',
+      frequency: 'weekly',
+      scheduleLine: 'weekly on Mondays at 07:00 (America/Argentina/Buenos_Aires), up to 50 papers',
+      topicsLine: '"retrieval augmented generation" -survey; cat:cs.LG quantization; diffusion models',
+      confirmUrl: `https://papers.example.org/confirm/c${'A'.repeat(22)}.t5abc.${'B'.repeat(22)}`,
+      manageUrl: `https://papers.example.org/manage/m${'A'.repeat(22)}.t5abc.${'B'.repeat(22)}`,
+    };
+    for (const kind of ['confirmation', 'manage', 'welcome'] as const) {
+      const { text, html } = renderLifecycleEmail(templates, kind, values);
+      for (const line of text.split('\n'))
+        expect({ kind, line, fits: isWithinWidth(line) }).toMatchObject({ fits: true });
+      for (const url of urlsIn(text)) expect(Object.values(values)).toContain(url);
+      expect(words(text).join(' ')).toContain(values.email);
+      // Only Word's conditional comments go out; our notes to ourselves do not.
+      expect(html).toContain('<!--[if mso]>');
+      expect(html).not.toContain('The inbox preview line');
+      expect(html).not.toContain('Apple Mail and the Outlook apps keep');
+    }
   });
 });
