@@ -1,5 +1,5 @@
 import type { DigestEmailValues } from './digest-view.js';
-import { encodedBodyBytes } from './mailer.js';
+import { encodedBodyBytes, encodedBodyBytesAtMost } from './mailer.js';
 import type { EmailTemplates } from './templates.js';
 
 export interface RenderedEmail {
@@ -65,24 +65,34 @@ function digestPreheader(values: DigestEmailValues): string {
 
 /** Plain text is read in terminals and quoted in replies: 72 columns leave room for "> ". */
 export const textWidth = 72;
-const columns = (text: string) => [...text].length;
+/** Code points, not UTF-16 units: what a terminal counts (near enough; wide characters aside). */
+const columns = (text: string) => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
 
 function wrapLine(line: string, width: number): string {
-  if (columns(line) <= width) return line;
+  // UTF-16 length is never below the column count: most lines are decided without counting.
+  if (line.length <= width || columns(line) <= width) return line;
   const indent = /^ */.exec(line)?.[0] ?? '';
   // A paper's "12. Title" continues at the three spaces of the rest of its card.
   const continuation = /^\d+\. /.test(line) ? '   ' : indent;
   const lines: string[] = [];
-  let current = indent;
-  for (const word of line.slice(indent.length).split(' ')) {
-    if (current.trim() === '') current += word;
-    else if (columns(current) + 1 + columns(word) <= width) current += ` ${word}`;
-    else {
-      lines.push(current);
-      current = continuation + word;
-    }
+  let prefix = indent;
+  let rest = line.slice(indent.length);
+  // Breaks are found by UTF-16 index, which can only break a line with astral characters early.
+  while (prefix.length + rest.length > width) {
+    const room = width - prefix.length;
+    let cut = rest.lastIndexOf(' ', room);
+    // A word longer than the room (a URL) stays whole on its own line.
+    if (cut <= 0) cut = rest.indexOf(' ', room);
+    if (cut <= 0) break;
+    lines.push(prefix + rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
+    prefix = continuation;
   }
-  lines.push(current);
+  lines.push(prefix + rest);
   return lines.join('\n');
 }
 
@@ -115,14 +125,19 @@ export function renderDigestWithinBudget(
   valuesFor: (shown: number) => DigestEmailValues,
   shown: number,
 ): RenderedEmail {
+  // The cheap bound settles most digests; only one near the budget is encoded exactly.
+  const encodedSize = (html: string) => {
+    const bound = encodedBodyBytesAtMost(html);
+    return bound <= digestHtmlBudget ? bound : encodedBodyBytes(html);
+  };
   let email = renderDigestEmail(templates, valuesFor(shown));
-  let bytes = encodedBodyBytes(email.html);
+  let bytes = encodedSize(email.html);
   while (shown > 1 && bytes > digestHtmlBudget) {
     // Cards in proportion to the budget: the fixed part of the email makes this a slight underestimate,
     // so it fits in one or two renders without dropping many more cards than it must.
     shown = Math.max(1, Math.min(shown - 1, Math.floor((shown * digestHtmlBudget) / bytes)));
     email = renderDigestEmail(templates, valuesFor(shown));
-    bytes = encodedBodyBytes(email.html);
+    bytes = encodedSize(email.html);
   }
   return email;
 }
