@@ -88,37 +88,19 @@ describe('the text part of a long digest', () => {
     manage: `https://papers.example.org/manage/m${'M'.repeat(22)}.0.${'N'.repeat(22)}`,
     unsubscribe: `https://papers.example.org/unsubscribe/u${'U'.repeat(22)}.0.${'V'.repeat(22)}`,
   };
-  const render = () =>
-    renderDigestEmail(
-      templates,
-      digestEmailValues({
-        picks: papers.map((paper) => ({ paper, score: 1, topic: 'mixture of experts', matched: ['sparse'] })),
-        shown: 2,
-        localDate: '2026-03-03',
-        subscriber: {
-          email: 'ada@example.org',
-          frequency: 'daily',
-          topics: ['mixture of experts', 'sparse'],
-        },
-        urls,
-      }),
-    );
+  const values = () =>
+    digestEmailValues({
+      picks: papers.map((paper) => ({ paper, score: 1, topic: 'mixture of experts', matched: ['sparse'] })),
+      shown: 2,
+      localDate: '2026-03-03',
+      subscriber: { email: 'ada@example.org', frequency: 'daily', topics: ['mixture of experts', 'sparse'] },
+      urls,
+    });
+  const render = () => renderDigestEmail(templates, values());
 
   it('has no line over 72 columns but for a URL alone, loses nothing and keeps every link whole', () => {
     const { text } = render();
-    const unwrapped = templates.digest.text(
-      digestEmailValues({
-        picks: papers.map((paper) => ({ paper, score: 1, topic: 'mixture of experts', matched: ['sparse'] })),
-        shown: 2,
-        localDate: '2026-03-03',
-        subscriber: {
-          email: 'ada@example.org',
-          frequency: 'daily',
-          topics: ['mixture of experts', 'sparse'],
-        },
-        urls,
-      }),
-    );
+    const unwrapped = templates.digest.text(values());
     expect(unwrapped.split('\n').some((line) => [...line].length > 200)).toBe(true);
     for (const line of text.split('\n'))
       expect({ line, fits: isWithinWidth(line) }).toEqual({ line, fits: true });
