@@ -99,7 +99,21 @@ const envSchema = z.object({
   HOST: withDefault(z.string(), '127.0.0.1'),
   PUBLIC_URL: optional(httpUrl),
   TRUST_PROXY: withDefault(trustProxy, 'false'),
-  DATABASE_URL: withDefault(z.string(), 'file:data/paperboy.db'),
+  DATABASE_URL: withDefault(
+    z.string().superRefine((url, context) => {
+      const isSqlite = url === ':memory:' || /^file:./.test(url);
+      if (isSqlite) return;
+      // Not yet: until PostgreSQL is a store, such a URL would otherwise become an SQLite file
+      // in a folder named "postgres:".
+      context.addIssue({
+        code: 'custom',
+        message: /^postgres(ql)?:\/\//.test(url)
+          ? 'PostgreSQL is not supported yet; use an SQLite file such as file:data/paperboy.db'
+          : 'must be file:PATH (an SQLite file, e.g. file:data/paperboy.db) or :memory:',
+      });
+    }),
+    'file:data/paperboy.db',
+  ),
   REDIS_URL: withDefault(
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
     'redis://127.0.0.1:6379',
@@ -149,7 +163,7 @@ export class ConfigError extends Error {
 
 function parseDatabasePath(url: string): string {
   if (url === ':memory:' || url === 'file::memory:') return ':memory:';
-  return url.startsWith('file:') ? url.slice('file:'.length) : url;
+  return url.slice('file:'.length);
 }
 
 function toConfig(env: z.infer<typeof envSchema>) {

@@ -45,6 +45,20 @@ describe('loadConfig', () => {
       '/var/lib/paperboy.db',
     );
     expect(loadConfig({ DATABASE_URL: ':memory:' }).databasePath).toBe(':memory:');
+    expect(loadConfig({ DATABASE_URL: 'file::memory:' }).databasePath).toBe(':memory:');
+  });
+
+  it('refuses a DATABASE_URL that is not an SQLite file, rather than making one out of it', () => {
+    // This used to create a folder named "postgres:" with an SQLite file in it.
+    expect(problemsOf({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' })).toEqual([
+      'DATABASE_URL: PostgreSQL is not supported yet; use an SQLite file such as file:data/paperboy.db',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'postgresql://db.internal/paperboy' })).toHaveLength(1);
+    for (const url of ['mysql://root@localhost/x', 'data/paperboy.db', 'file:', 'sqlite:x.db']) {
+      expect(problemsOf({ DATABASE_URL: url })).toEqual([
+        'DATABASE_URL: must be file:PATH (an SQLite file, e.g. file:data/paperboy.db) or :memory:',
+      ]);
+    }
   });
 
   it('lists every problem in one error', () => {
