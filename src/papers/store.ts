@@ -1,5 +1,6 @@
 import { type Db, prepared } from '../db/client.js';
 import type { Paper, PaperSource } from '../db/schema.js';
+import type { MatchablePaper } from '../topics/match.js';
 import type { PaperRecord } from './normalize.js';
 
 export interface UpsertResult {
@@ -116,31 +117,56 @@ export function papersFirstSeenSince(db: Db, since: Date, limit: number): Paper[
   return rows.map(rowToPaper);
 }
 
-/** Where a page of `papersFirstSeenPage` ended: the next page starts after this paper. */
+/** Where a page of `matchablePapersPage` ended: the next page starts after this paper. */
 export interface PaperCursor {
   firstSeenAt: number;
   id: number;
 }
 
+/** A paper as matching reads it, with what a preview answer shows of it. */
+export interface MatchablePaperRow extends MatchablePaper {
+  id: number;
+  arxivId: string;
+  firstSeenAt: number;
+}
+
 /**
- * One page of the papers first seen at or after `since`, newest arrivals first, after `cursor`: for
- * reading many papers in small steps (keyset paging on `first_seen_at, id`) without holding the
- * event loop for one long read.
+ * One page of the papers first seen at or after `since`, newest arrivals first, after `cursor`, with
+ * only the columns matching needs: for reading many papers in small steps (keyset paging on
+ * `first_seen_at, id`) without holding the event loop for one long read.
  */
-export function papersFirstSeenPage(
+export function matchablePapersPage(
   db: Db,
   since: Date,
   cursor: PaperCursor | undefined,
   limit: number,
-): Paper[] {
+): MatchablePaperRow[] {
   const after = cursor ?? { firstSeenAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+  // Named parameters, so that SQLite sees one :seen in both places and bounds the index range from
+  // above too: with anonymous ones every page scanned from :since up (1.9 s instead of 0.1 s for
+  // 10,000 papers).
   const rows = prepared(
     db,
-    `select * from papers
-     where first_seen_at >= ? and (first_seen_at < ? or (first_seen_at = ? and id < ?))
-     order by first_seen_at desc, id desc limit ?`,
-  ).all(since.getTime(), after.firstSeenAt, after.firstSeenAt, after.id, limit) as Record<string, unknown>[];
-  return rows.map(rowToPaper);
+    `select id, arxiv_id, title, abstract, authors, categories, ai_keywords, upvotes, published_at, first_seen_at
+     from papers
+     where first_seen_at >= :since and (first_seen_at < :seen or (first_seen_at = :seen and id < :id))
+     order by first_seen_at desc, id desc limit :limit`,
+  ).all({ since: since.getTime(), seen: after.firstSeenAt, id: after.id, limit }) as Record<
+    string,
+    unknown
+  >[];
+  return rows.map((row) => ({
+    id: row.id as number,
+    arxivId: row.arxiv_id as string,
+    firstSeenAt: row.first_seen_at as number,
+    title: row.title as string,
+    abstract: row.abstract as string,
+    authors: JSON.parse(row.authors as string) as string[],
+    categories: JSON.parse(row.categories as string) as string[],
+    aiKeywords: row.ai_keywords === null ? null : (JSON.parse(row.ai_keywords as string) as string[]),
+    upvotes: row.upvotes as number,
+    publishedAt: new Date(row.published_at as number),
+  }));
 }
 
 export function rowToPaper(row: Record<string, unknown>): Paper {

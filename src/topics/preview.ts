@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
 import { AppError, ValidationError } from '../errors.js';
-import { type PaperCursor, papersFirstSeenPage } from '../papers/store.js';
+import { matchablePapersPage, type PaperCursor } from '../papers/store.js';
 import { wholeNumber } from '../query-params.js';
 import {
   createPaperIndexBuilder,
@@ -133,17 +133,17 @@ export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
       const limit = Math.min(pageSize, previewLimits.papers - builder.size);
       if (limit <= 0) break;
       if (slicer.isDue()) await slicer.pause();
-      const papers = papersFirstSeenPage(ctx.db, since, cursor, limit);
+      const papers = matchablePapersPage(ctx.db, since, cursor, limit);
       for (const paper of papers) {
         builder.add(paper);
         arxivIds.push(paper.arxivId);
         titles.push(paper.title);
-        firstSeenAt.push(paper.firstSeenAt.getTime());
+        firstSeenAt.push(paper.firstSeenAt);
         if (slicer.isDue()) await slicer.pause();
       }
       const last = papers.at(-1);
       if (!last || papers.length < limit) break;
-      cursor = { firstSeenAt: last.firstSeenAt.getTime(), id: last.id };
+      cursor = { firstSeenAt: last.firstSeenAt, id: last.id };
     }
     const index = await runInSlices(builder.finish());
     return { builtAt, newestId, index, arxivIds, titles, firstSeenAt: Float64Array.from(firstSeenAt) };
