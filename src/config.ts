@@ -88,10 +88,12 @@ const quotedName = /"(?:[^"\\\p{C}\p{Z}]| )*"/u.source;
 const localAtom = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+/.source;
 const domainLabel = /[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?/.source;
 const addrSpec = `${localAtom}(?:\\.${localAtom})*@${domainLabel}(?:\\.${domainLabel})*`;
-const mailbox = new RegExp(
-  `^(?:${addrSpec}|(?:(?:${nameWord}(?: ${nameWord})*|${quotedName}) +)?<${addrSpec}>)$`,
-  'u',
-);
+const mailbox = z
+  .string()
+  .regex(
+    new RegExp(`^(?:${addrSpec}|(?:(?:${nameWord}(?: ${nameWord})*|${quotedName}) +)?<${addrSpec}>)$`, 'u'),
+    'must be one mailbox: "Name <address@example.org>" or an address',
+  );
 
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
@@ -125,13 +127,8 @@ const envSchema = z.object({
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
   SMTP_TLS_CA_FILE: optional(z.string()),
   OUTBOX_DIR: withDefault(z.string(), 'data/outbox'),
-  MAIL_FROM: withDefault(
-    z.string().regex(mailbox, 'must be one mailbox: "Name <address@example.org>" or an address'),
-    'paperboy <digest@localhost>',
-  ),
-  REPLY_TO: optional(
-    z.string().regex(mailbox, 'must be one mailbox: "Name <address@example.org>" or an address'),
-  ),
+  MAIL_FROM: withDefault(mailbox, 'paperboy <digest@localhost>'),
+  REPLY_TO: optional(mailbox),
   SECRET_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   ADMIN_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   INGEST_CRON: withDefault(cron, '5 * * * *'),
@@ -237,7 +234,15 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
     ? []
     : result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
   if (result.success) {
-    const { DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE, NODE_ENV, SECRET_KEY, SMTP_URL } = result.data;
+    const {
+      DKIM_DOMAIN,
+      DKIM_SELECTOR,
+      DKIM_PRIVATE_KEY_FILE,
+      NODE_ENV,
+      SECRET_KEY,
+      SMTP_URL,
+      SMTP_TLS_CA_FILE,
+    } = result.data;
     const dkimSet = [DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE].filter(Boolean).length;
     if (dkimSet !== 0 && dkimSet !== 3) {
       problems.push('DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE: set all three or none');
@@ -245,10 +250,10 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
     if (NODE_ENV === 'production' && !SECRET_KEY) {
       problems.push('SECRET_KEY: required when NODE_ENV=production');
     }
-    // The outbox keeps working confirm and manage links on disk: a development convenience only.
-    if (result.data.SMTP_TLS_CA_FILE && !SMTP_URL) {
+    if (SMTP_TLS_CA_FILE && !SMTP_URL) {
       problems.push('SMTP_TLS_CA_FILE: set SMTP_URL too (the CA file is for the relay SMTP_URL names)');
     }
+    // The outbox keeps working confirm and manage links on disk: a development convenience only.
     if (NODE_ENV === 'production' && !SMTP_URL) {
       problems.push('SMTP_URL: required when NODE_ENV=production (the outbox is for development)');
     }

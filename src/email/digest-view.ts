@@ -208,6 +208,21 @@ function dateLabelFor(frequency: string, localDate: string): string {
   return sameMonth ? `${start.getUTCDate()}–${endLabel}` : `${shortDateFormat.format(start)} – ${endLabel}`;
 }
 
+/**
+ * What the inbox shows after the subject, which names the topics: the next titles, or for a digest of
+ * one card its authors and summary, so that it is never empty nor the subject again.
+ */
+function preheaderOf(cards: readonly PaperCard[], dateLabel: string, topicsLine: string): string {
+  const [first, ...next] = cards;
+  if (next.length > 0)
+    return next
+      .slice(0, 3)
+      .map((card) => card.title)
+      .join(' · ');
+  if (first) return `${first.authorsLine}: ${first.summary}`;
+  return `${dateLabel}: nothing new ${topicsLine ? `on ${topicsLine}` : 'this time'}`;
+}
+
 /** Everything the digest templates show, from the picks and the subscriber. */
 export function digestEmailValues(input: {
   picks: readonly DigestPick[];
@@ -223,6 +238,7 @@ export function digestEmailValues(input: {
   const cards = sections.flatMap((section) => section.papers);
   const moreCount = Math.max(0, picks.length - cards.length);
   const topicsLine = subscriber.topics.join('; ');
+  const dateLabel = dateLabelFor(subscriber.frequency, input.localDate);
   const isTopicless = subscriber.topics.length === 0;
   // The topics that found something, in the reader's order: what the subject promises.
   const found = subscriber.topics.filter((topic) => picks.some((pick) => pick.topic === topic));
@@ -237,11 +253,8 @@ export function digestEmailValues(input: {
         : `${count} on ${topicsPhrase(found)}`;
   return {
     subject: subject.length > 110 ? `${subject.slice(0, 109).trimEnd()}…` : subject,
-    preheader: cards
-      .slice(1, 4)
-      .map((card) => card.title)
-      .join(' · '),
-    dateLabel: dateLabelFor(subscriber.frequency, input.localDate),
+    preheader: preheaderOf(cards, dateLabel, topicsLine),
+    dateLabel,
     countLabel: isTopicless ? `${count}, the most upvoted` : count,
     topicsLine,
     isTopicless,

@@ -104,16 +104,21 @@ const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
+/** A file a setting names, read at start: unreadable is a ConfigError naming the setting. */
+function readSettingFile(setting: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      `${setting}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    ]);
+  }
+}
+
 /** SMTP_TLS_CA_FILE: the PEM certificates it holds, or a ConfigError that says why there are none. */
 function readCaCertificates(file: string): string[] {
   const problem = (text: string) => new ConfigError([`SMTP_TLS_CA_FILE: ${text}`]);
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw problem(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  const certificates = pem.match(pemCertificate) ?? [];
+  const certificates = readSettingFile('SMTP_TLS_CA_FILE', file).match(pemCertificate) ?? [];
   if (certificates.length === 0)
     throw problem(`${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   for (const [index, certificate] of certificates.entries()) {
@@ -124,16 +129,6 @@ function readCaCertificates(file: string): string[] {
     }
   }
   return certificates;
-}
-
-function readDkimKey(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([
-      `DKIM_PRIVATE_KEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    ]);
-  }
 }
 
 /**
@@ -151,7 +146,7 @@ export function createMailer(mail: Config['mail']): Mailer {
     new DKIM({
       domainName: mail.dkim.domain,
       keySelector: mail.dkim.selector,
-      privateKey: readDkimKey(mail.dkim.privateKeyFile),
+      privateKey: readSettingFile('DKIM_PRIVATE_KEY_FILE', mail.dkim.privateKeyFile),
     });
   const from = mail.from;
   const replyTo = mail.replyTo;

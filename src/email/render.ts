@@ -52,17 +52,6 @@ export function renderLifecycleEmail(
  */
 export const digestHtmlBudget = 100 * 1024;
 
-/**
- * The subject names the first paper; the preheader the next ones (from the view), or for a digest of
- * one card its authors and summary, so that it never is empty nor the subject again.
- */
-function digestPreheader(values: DigestEmailValues): string {
-  if (values.preheader) return values.preheader;
-  const [first] = values.papers;
-  if (first) return `${first.authorsLine}: ${first.summary}`;
-  return `${values.dateLabel}: nothing new ${values.topicsLine ? `on ${values.topicsLine}` : 'this time'}`;
-}
-
 /** Plain text is read in terminals and quoted in replies: 72 columns leave room for "> ". */
 export const textWidth = 72;
 /** Code points, not UTF-16 units: what a terminal counts (near enough; wide characters aside). */
@@ -108,11 +97,10 @@ export const wrapText = (text: string, width = textWidth) =>
 
 /** Fills the digest template for one recipient: no MJML work here, only the escaping fill. */
 export function renderDigestEmail(templates: EmailTemplates, values: DigestEmailValues): RenderedEmail {
-  const filled = { ...values, preheader: digestPreheader(values) };
   return {
     subject: values.subject,
-    html: templates.digest.html(filled),
-    text: wrapText(templates.digest.text(filled)),
+    html: templates.digest.html(values),
+    text: wrapText(templates.digest.text(values)),
   };
 }
 

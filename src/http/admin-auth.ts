@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { AppError, UnauthorizedError } from '../errors.js';
 import { bearerToken } from './middleware.js';
-import { isCrossOrigin } from './same-origin.js';
+import { originOf } from './same-origin.js';
 
 /** What admin auth needs: the token, the public URL (for origin checks) and Redis (failures, sessions). */
 export interface AdminAuthDeps {
@@ -141,19 +141,23 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
+/** The session cookie: script-proof, this site's pages only, `/admin` only, https-only under https. */
+const sessionCookieOptions = (config: AdminAuthDeps['config']) =>
+  ({
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.http.publicUrl.startsWith('https:'),
+    path: '/admin',
+  }) as const;
+
 const isWrite = (req: Request) => req.method !== 'GET' && req.method !== 'HEAD';
 
 /**
- * True only when the browser says one of our own pages sent this request: `Sec-Fetch-Site: same-origin`,
- * or (browsers without Fetch Metadata) an Origin equal to ours. A cookie is sent by the browser whatever
- * page asked, and SameSite=Strict counts other ports of this host as the same site, so a cookie write
- * with neither header is refused too: every browser sends one of them on a same-origin POST.
+ * A cookie is sent by the browser whatever page asked, and SameSite=Strict counts other ports of this
+ * host as the same site, so a cookie write must come from a request the browser says is our own page;
+ * one with neither Sec-Fetch-Site nor Origin is refused too: every browser sends one on a same-origin POST.
  */
-function isFromOwnPage(req: Request, publicUrl: string): boolean {
-  const site = req.get('sec-fetch-site');
-  if (site !== undefined) return site === 'same-origin';
-  return req.get('origin') !== undefined && !isCrossOrigin(req, publicUrl);
-}
+const isFromOwnPage = (req: Request, publicUrl: string) => originOf(req, publicUrl) === 'own';
 
 const crossSite = () =>
   new AppError('cross_site', 'Admin changes are accepted only from the dashboard itself, on this site.');
@@ -168,12 +172,7 @@ export function requireAdminSession(deps: AdminAuthDeps): RequestHandler {
   const { config } = deps;
   const failures = failedSignIns(deps);
   const sessions = dashboardSessions(deps);
-  const cookieOptions = {
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: config.http.publicUrl.startsWith('https:'),
-    path: '/admin',
-  } as const;
+  const cookieOptions = sessionCookieOptions(config);
 
   return async (req, res, next) => {
     const expected = config.adminToken;
@@ -230,13 +229,13 @@ export function requireAdminSession(deps: AdminAuthDeps): RequestHandler {
  */
 export function endAdminSession(deps: AdminAuthDeps): RequestHandler {
   const sessions = dashboardSessions(deps);
-  const secure = deps.config.http.publicUrl.startsWith('https:');
+  const cookieOptions = sessionCookieOptions(deps.config);
   return async (req, res, next) => {
     if (!deps.config.adminToken) throw adminOff();
     if (!isFromOwnPage(req, deps.config.http.publicUrl)) throw crossSite();
     const session = readCookie(req.get('cookie'), adminCookie);
     if (session) await sessions.end(session);
-    res.clearCookie(adminCookie, { httpOnly: true, sameSite: 'strict', secure, path: '/admin' });
+    res.clearCookie(adminCookie, cookieOptions);
     next();
   };
 }

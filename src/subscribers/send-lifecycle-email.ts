@@ -33,17 +33,17 @@ export async function sendLifecycleEmail({
   }
   const now = ctx.clock();
   const base = ctx.config.http.publicUrl;
-  const values: Record<string, string> = request
+  // A confirmation shows (and its link applies) the request's preferences; the others the current ones.
+  const link: Record<string, string> = request
     ? {
-        email: subscriber.email,
-        ...summary(request.preferences),
         confirmUrl: `${base}/confirm/${ctx.tokens.sign('confirm', { id: request.id, tokenSalt: subscriber.tokenSalt }, now)}`,
       }
-    : {
-        email: subscriber.email,
-        ...summary(preferencesOf(ctx.db, subscriber)),
-        manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}`,
-      };
+    : { manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}` };
+  const values: Record<string, string> = {
+    email: subscriber.email,
+    ...summary(request?.preferences ?? preferencesOf(ctx.db, subscriber)),
+    ...link,
+  };
   const email = renderLifecycleEmail(ctx.templates, input.kind, values);
   const { messageId } = await ctx.mailer.send({ to: subscriber.email, tag: input.kind, ...email });
   ctx.log.info({ subscriberId: subscriber.id, kind: input.kind, messageId }, 'lifecycle email sent');

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, ne, notInArray } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, ne, notInArray, or } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   type EventSource,
@@ -86,27 +86,20 @@ const openRequestsKept = 5;
 
 export function insertRequest(db: Db, subscriberId: number, preferences: Preferences, at: Date): number {
   // Old and surplus requests go first, so a flood of requests for one address stays a few rows.
-  db.delete(subscriptionRequests)
-    .where(
-      and(
-        eq(subscriptionRequests.subscriberId, subscriberId),
-        lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
-      ),
-    )
-    .run();
   const newest = db
     .select({ id: subscriptionRequests.id })
     .from(subscriptionRequests)
     .where(eq(subscriptionRequests.subscriberId, subscriberId))
     .orderBy(desc(subscriptionRequests.id))
-    .limit(openRequestsKept - 1)
-    .all()
-    .map((row) => row.id);
+    .limit(openRequestsKept - 1);
   db.delete(subscriptionRequests)
     .where(
       and(
         eq(subscriptionRequests.subscriberId, subscriberId),
-        notInArray(subscriptionRequests.id, newest.length > 0 ? newest : [0]),
+        or(
+          lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
+          notInArray(subscriptionRequests.id, newest),
+        ),
       ),
     )
     .run();
