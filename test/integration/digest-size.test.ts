@@ -19,7 +19,10 @@ function encodedHtmlPart(mail: ReceivedMail): { encoding: string; body: string }
   const start = mail.raw.indexOf('\r\nContent-Type: text/html');
   const bodyStart = mail.raw.indexOf('\r\n\r\n', start) + 4;
   const headers = mail.raw.slice(start, bodyStart);
-  const end = mail.raw.indexOf('\r\n--', bodyStart);
+  // The part ends at its multipart boundary, not at any line that starts with "--": an encoded line
+  // may (a link token holds "-"), and cutting there would lose the footer.
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(mail.raw)?.[1] ?? '';
+  const end = mail.raw.indexOf(`\r\n--${boundary}`, bodyStart);
   return {
     encoding: /\r\nContent-Transfer-Encoding: ([^\r\n]+)/i.exec(headers)?.[1] ?? '',
     body: mail.raw.slice(bodyStart, end),
