@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, ne, notInArray, or } from 'drizzle-orm';
+import { and, asc, eq, lt, ne } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   type EventSource,
@@ -80,26 +80,21 @@ export function subscriberForToken(ctx: TokenCtx, token: string, purpose: TokenP
   return subscriber;
 }
 
-/** An open request is kept this long (its link's lifetime), and a subscriber has at most this many. */
+/** An open request is kept as long as its link lives. */
 const requestLifetimeMs = 7 * 24 * 60 * 60 * 1000;
-const openRequestsKept = 5;
 
+/**
+ * Stores a request. Only requests whose email went are kept (`subscribe` deletes the others), so the
+ * mail throttle bounds them, five a day per mailbox; the ones past their link's lifetime go here.
+ * (Keeping only the newest few instead would let a burst of concurrent posts push out the one whose
+ * email went.)
+ */
 export function insertRequest(db: Db, subscriberId: number, preferences: Preferences, at: Date): number {
-  // Old and surplus requests go first, so a flood of requests for one address stays a few rows.
-  const newest = db
-    .select({ id: subscriptionRequests.id })
-    .from(subscriptionRequests)
-    .where(eq(subscriptionRequests.subscriberId, subscriberId))
-    .orderBy(desc(subscriptionRequests.id))
-    .limit(openRequestsKept - 1);
   db.delete(subscriptionRequests)
     .where(
       and(
         eq(subscriptionRequests.subscriberId, subscriberId),
-        or(
-          lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
-          notInArray(subscriptionRequests.id, newest),
-        ),
+        lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
       ),
     )
     .run();

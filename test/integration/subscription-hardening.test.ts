@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createEmailThrottle } from '../../src/queue/throttle.js';
+import { insertRequest } from '../../src/subscribers/store.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
 import { flat } from '../support/digest.js';
@@ -279,6 +280,28 @@ describe('subscriptions others can tamper with', () => {
     expect(topicsOf(pending.email)).toEqual(['first choice']);
     // The used link says so, and changes nothing.
     expect(await (await fetch(`${app.url}/confirm/${older}`)).text()).toContain('Already confirmed');
+  });
+
+  it('keeps the request whose email went, however many others arrive at once', () => {
+    // A burst of concurrent posts for one address: each stores a request before the throttle turns
+    // its email down (and deletes it). None of them may push out the one whose email went.
+    const pending = seedSubscriber(app.runtime.db, { email: 'burst-owner@example.org', status: 'pending' });
+    const emailed = seedRequest(app.runtime.db, pending);
+    const preferences = {
+      topics: [],
+      frequency: 'daily',
+      weeklyDay: 1,
+      timezone: 'UTC',
+      sendHour: 7,
+      maxPapers: 10,
+    } as const;
+    for (let i = 0; i < 10; i++)
+      insertRequest(app.runtime.db, pending.id, { ...preferences, topics: [] }, new Date());
+    const ids = app.runtime.db.$client
+      .prepare('select id from subscription_requests where subscriber_id = ?')
+      .pluck()
+      .all(pending.id);
+    expect(ids).toContain(emailed.id);
   });
 
   it('leaves an unsubscribed address unsubscribed, with its own topics, until its inbox confirms', async () => {
