@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import nodemailer from 'nodemailer';
 import type { Config } from '../src/config.js';
 import { loadConfig } from '../src/config.js';
-import { migrateDatabase, openDatabase } from '../src/db/client.js';
+import { sql } from '../src/db/sql.js';
 import { planDigests } from '../src/digests/plan-digests.js';
 import { loadDigestCandidates, pickDigestPapers } from '../src/digests/select.js';
 import { digestLinks, listHeaders } from '../src/digests/send-digest.js';
@@ -19,9 +19,10 @@ import { resolveSecretKey } from '../src/main/secret.js';
 import { upsertPapers } from '../src/papers/store.js';
 import { queueNames } from '../src/queue/jobs.js';
 import { findSubscriberById, readTopics } from '../src/subscribers/store.js';
-import { newTokenSalt } from '../src/subscribers/tokens.js';
+import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
+import { writeSubscribers } from './fixtures/subscribers.js';
 import { readProcStatus } from './harness.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -168,45 +169,46 @@ export const recipient = (i: number) => `reader-${i}@bench.example`;
  * A database as a day of ingestion and sign-ups leaves it: `papers` recombined papers all first seen
  * `now`, `subscribers` active daily subscribers with max papers 30 and one to three broad topics.
  */
-export function buildTemplateDatabase(
-  path: string,
+export async function buildTemplateDatabase(
+  databaseUrl: string,
   options: { seed: number; now: Date; papers: number; subscribers: number },
 ) {
-  const db = openDatabase(path);
+  const db = await openMigratedBenchDatabase(databaseUrl);
   try {
-    migrateDatabase(db);
     const random = createRandom(options.seed);
-    upsertPapers(db, generatePapers(random, options.papers, options.now).records, 'file', options.now);
-    const sqlite = db.$client;
-    const insertSubscriber = sqlite.prepare(
-      `insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers,
-         token_salt, created_at, updated_at, confirmed_at)
-       values (?, 'active', 'daily', 1, 'UTC', 7, 30, ?, ?, ?, ?)`,
+    await upsertPapers(db, generatePapers(random, options.papers, options.now).records, 'file', options.now);
+    await writeSubscribers(
+      db,
+      options.subscribers,
+      (i) => ({
+        email: recipient(i),
+        frequency: 'daily',
+        weeklyDay: 1,
+        timezone: 'UTC',
+        sendHour: 7,
+        maxPapers: 30,
+        topics: random.shuffle(topicPool).slice(0, random.int(1, 3)),
+      }),
+      options.now,
     );
-    const insertTopic = sqlite.prepare(
-      'insert into subscriber_topics (subscriber_id, position, query) values (?, ?, ?)',
-    );
-    const at = options.now.getTime();
-    sqlite.transaction(() => {
-      for (let i = 1; i <= options.subscribers; i++) {
-        const { lastInsertRowid } = insertSubscriber.run(recipient(i), newTokenSalt(), at, at, at);
-        const topics = random.shuffle(topicPool).slice(0, random.int(1, 3));
-        topics.forEach((topic, position) => {
-          insertTopic.run(lastInsertRowid, position, topic);
-        });
-      }
-    })();
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    await checkpoint(db);
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 
-/** A copy of the template database for one run (the template was checkpointed, so the file is whole). */
-export const copyDatabase = (from: string, to: string) => copyFileSync(from, to);
+/**
+ * A copy of the SQLite template database for one run (the template was checkpointed, so the file
+ * is whole); answers the copy's DATABASE_URL.
+ */
+export function copyDatabase(from: string, to: string): string {
+  copyFileSync(from, to);
+  return sqliteUrl(to);
+}
 
 export interface RunEnv {
-  databasePath: string;
+  /** DATABASE_URL of the run's own database. */
+  databaseUrl: string;
   redisUrl: string;
   prefix: string;
   smtpUrl: string;
@@ -218,7 +220,7 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NODE_ENV: 'production',
-    DATABASE_URL: `file:${run.databasePath}`,
+    DATABASE_URL: run.databaseUrl,
     REDIS_URL: run.redisUrl,
     QUEUE_PREFIX: run.prefix,
     SMTP_URL: run.smtpUrl,
@@ -244,11 +246,11 @@ export async function renderSampleDigest(run: RunEnv, now: Date) {
   const runtime = await startRuntime(config, { http: false, workers: false, log: createLogger('silent') });
   try {
     const templates = await compileEmailTemplates();
-    const subscriber = findSubscriberById(runtime.db, 1);
+    const subscriber = await findSubscriberById(runtime.db, 1);
     if (!subscriber) throw new Error('no subscriber 1');
-    const topics = readTopics(runtime.db, 1);
+    const topics = await readTopics(runtime.db, 1);
     const picks = pickDigestPapers(
-      loadDigestCandidates(runtime.db, now),
+      await loadDigestCandidates(runtime.db, now),
       { topics },
       { windowStart: new Date(now.getTime() - 86_400_000), sent: new Set() },
     );
@@ -418,13 +420,14 @@ export async function runPaperboy(options: {
       throw new Error(`planned ${planned.planned} digests, expected ${options.expected}`);
     options.log(`planned ${planned.planned} in ${Math.round(planMs)} ms; sending`);
 
-    const unfinished = planner.db.$client
-      .prepare("select count(*) from digests where status in ('queued', 'sending')")
-      .pluck();
+    const unfinished = async () =>
+      (await planner.db.value<number>(
+        sql`select count(*) from digests where status in ('queued', 'sending')`,
+      )) ?? 0;
     const marks = [0.25, 0.5, 0.75];
     let lastLog = Date.now();
     for (;;) {
-      const left = unfinished.get() as number;
+      const left = await unfinished();
       const done = (options.expected - left) / options.expected;
       while (marks.length > 0 && done >= (marks[0] as number)) {
         marks.shift();
@@ -448,20 +451,18 @@ export async function runPaperboy(options: {
       trace.cpuMs = readCpuMs(trace.pid) - (cpuAtStart[i] ?? 0);
     });
 
-    const sqlite = planner.db.$client;
     const statuses = Object.fromEntries(
       (
-        sqlite.prepare('select status, count(*) as n from digests group by status').all() as {
-          status: string;
-          n: number;
-        }[]
+        await planner.db.all<{ status: string; n: number }>(
+          sql`select status, count(*) as n from digests group by status order by status`,
+        )
       ).map((row) => [row.status, row.n]),
     );
-    const span = sqlite
-      .prepare(
-        "select min(sent_at) as first, max(sent_at) as last, avg(paper_count) as papers from digests where status = 'sent'",
-      )
-      .get() as { first: number; last: number; papers: number };
+    const span = await planner.db.get<{ first: number; last: number; papers: number }>(
+      sql`select min(sent_at) as first, max(sent_at) as last, avg(paper_count) as papers
+        from digests where status = 'sent'`,
+    );
+    if (!span) throw new Error('no digest row to measure');
     return {
       workers: traces,
       planMs,

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqliteUrl } from './database.js';
 import {
   buildTemplateDatabase,
   copyDatabase,
@@ -44,15 +45,19 @@ export const delivery: Benchmark = {
       log(
         `building a database: ${format.count(sizes.papers as number)} papers, ${format.count(digests)} subscribers`,
       );
-      buildTemplateDatabase(template, { seed, now, papers: sizes.papers as number, subscribers: digests });
+      await buildTemplateDatabase(sqliteUrl(template), {
+        seed,
+        now,
+        papers: sizes.papers as number,
+        subscribers: digests,
+      });
       const run = {
-        databasePath: join(directory, 'run.sqlite'),
+        databaseUrl: copyDatabase(template, join(directory, 'run.sqlite')),
         redisUrl: redis.url,
         prefix: `bench-delivery-${process.pid}`,
         smtpUrl: smtp.url,
         concurrency,
       };
-      copyDatabase(template, run.databasePath);
 
       const email = await renderSampleDigest(run, now);
       log(`ceiling: nodemailer pool, ${format.count(digests)} pre-rendered messages`);

@@ -107,6 +107,36 @@ export function repeat<T>(
   return repetitions;
 }
 
+/**
+ * `repeat` for work that reads the database: each run is awaited before the next one starts. On
+ * SQLite a query answers at once and only its promise waits, so the time is still the work's.
+ */
+export async function repeatAsync<T>(
+  sampler: RssSampler,
+  counts: { warmup: number; runs: number },
+  fn: () => Promise<T>,
+): Promise<Repetition<T>[]> {
+  const repetitions: Repetition<T>[] = [];
+  for (let i = 0; i < counts.warmup + counts.runs; i++) {
+    collectGarbage();
+    const startRss = sampler.reset();
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    const value = await fn();
+    const ms = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    repetitions.push({
+      isWarmup: i < counts.warmup,
+      ms,
+      startRss,
+      peakRss: sampler.peak(),
+      cpuShare: (cpu.user + cpu.system) / 1000 / ms,
+      value,
+    });
+  }
+  return repetitions;
+}
+
 export const measured = <T>(repetitions: readonly Repetition<T>[]) => repetitions.filter((r) => !r.isWarmup);
 
 /** Median time, cold (first) time and median RSS growth of a set of repetitions. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
+import { sql } from '../src/db/sql.js';
 import { startRuntime } from '../src/main/runtime.js';
 import { resolveSecretKey } from '../src/main/secret.js';
 import { ingestPapers } from '../src/papers/ingest.js';
@@ -152,7 +153,9 @@ export const http: Benchmark = {
       log('warming up (2 s per endpoint)');
       await runLoad({ url, kind: 'preview', duration: 2, connections, runId: `w${runId}` });
       await runLoad({ url, kind: 'subscribe', duration: 2, connections, runId: `w${runId}` });
-      const before = runtime.db.$client.prepare('select count(*) from subscribers').pluck().get() as number;
+      const countSubscribers = async () =>
+        (await runtime.db.value<number>(sql`select count(*) from subscribers`)) ?? 0;
+      const before = await countSubscribers();
 
       log(`POST /api/subscriptions for ${duration} s, ${connections} connections`);
       const subscribe = await runLoad({ url, kind: 'subscribe', duration, connections, runId });
@@ -162,14 +165,13 @@ export const http: Benchmark = {
       // Every address answered 202 must be a row now; the service may also have stored a few whose
       // answers came after autocannon stopped listening.
       const stored = new Set(
-        runtime.db.$client
-          .prepare("select email from subscribers where email like 'bench-' || ? || '-%'")
-          .pluck()
-          .all(runId) as string[],
+        await runtime.db.column<string>(
+          sql`select email from subscribers where email like ${`bench-${runId}-%`}`,
+        ),
       );
       const missing = subscribe.accepted.filter((email) => !stored.has(email)).length;
       const storedCount = stored.size;
-      const after = runtime.db.$client.prepare('select count(*) from subscribers').pluck().get() as number;
+      const after = await countSubscribers();
 
       const failures = (result: LoadResult) => result.errors + result.timeouts + result.non2xx;
       const endpoints = [

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { migrateDatabase, openDatabase } from '../src/db/client.js';
 import { resolveSecretKey } from '../src/main/secret.js';
 import { type IngestResult, ingestPapers } from '../src/papers/ingest.js';
 import type { PaperRecord } from '../src/papers/normalize.js';
+import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
 import {
@@ -84,9 +84,8 @@ export const ingest: Benchmark = {
       for (let repetition = 0; repetition < warmup + runs; repetition++) {
         log(`repetition ${repetition + 1} of ${warmup + runs}${repetition < warmup ? ' (warm-up)' : ''}`);
         const databasePath = join(directory, `bench-${repetition}.db`);
-        const db = openDatabase(databasePath);
+        const db = await openMigratedBenchDatabase(sqliteUrl(databasePath));
         try {
-          migrateDatabase(db);
           const ctx = { config, db, clock: () => new Date(), log: logger };
           for (const phase of phases) {
             collectGarbage();
@@ -100,10 +99,10 @@ export const ingest: Benchmark = {
             const cpu = process.cpuUsage(cpuStart);
             byPhase[phase.key].push({ ms, cpuShare: (cpu.user + cpu.system) / 1000 / ms, result });
           }
-          db.$client.pragma('wal_checkpoint(TRUNCATE)');
+          await checkpoint(db);
           databaseBytes = statSync(databasePath).size;
         } finally {
-          db.$client.close();
+          await db.close();
           rmSync(databasePath, { force: true });
         }
       }

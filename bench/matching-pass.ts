@@ -1,16 +1,21 @@
 import { pathToFileURL } from 'node:url';
-import { type Db, openDatabase } from '../src/db/client.js';
+import type { Db } from '../src/db/client.js';
 import { type DigestCandidates, pickDigestPapers } from '../src/digests/select.js';
 import { papersFirstSeenSince } from '../src/papers/store.js';
 import { type SubscriberTopics, walkSubscribers } from '../src/subscribers/walk-subscribers.js';
 import { createMatchingEngine, type MatchingEngine } from '../src/topics/engine.js';
 import { buildPaperIndex } from '../src/topics/match.js';
+import { openBenchDatabase } from './database.js';
 import { collectGarbage, processMaxRss, startRssSampler } from './harness.js';
 
 /** Calls `visit` for each of the first `count` active subscribers, walked as production walks them. */
-function forFirstSubscribers(db: Db, count: number, visit: (subscriber: SubscriberTopics) => void): number {
+async function forFirstSubscribers(
+  db: Db,
+  count: number,
+  visit: (subscriber: SubscriberTopics) => void,
+): Promise<number> {
   let subscribers = 0;
-  walk: for (const page of walkSubscribers(db, { pageSize: 1000 })) {
+  walk: for await (const page of walkSubscribers(db, { pageSize: 1000 })) {
     for (const subscriber of page) {
       if (subscribers >= count) break walk;
       subscribers++;
@@ -24,10 +29,10 @@ function forFirstSubscribers(db: Db, count: number, visit: (subscriber: Subscrib
  * The digest run of issue 4: a new engine over the day's index, subscribers walked a page at a
  * time, each ranked with their own topics and max papers.
  */
-export function digestPass(db: Db, engine: MatchingEngine, count: number) {
+export async function digestPass(db: Db, engine: MatchingEngine, count: number) {
   let picked = 0;
   let emptyDigests = 0;
-  const subscribers = forFirstSubscribers(db, count, (subscriber) => {
+  const subscribers = await forFirstSubscribers(db, count, (subscriber) => {
     const ranked = engine.rank(subscriber.topics, { limit: subscriber.maxPapers });
     picked += ranked.length;
     if (ranked.length === 0) emptyDigests++;
@@ -40,19 +45,19 @@ export function digestPass(db: Db, engine: MatchingEngine, count: number) {
  * up to 100 for the web version, with the window and already-sent exclusions asked per paper. The
  * sent set is empty here; reading it is one query per digest, which belongs to delivery.
  */
-export function sendJobPass(db: Db, candidates: DigestCandidates, count: number, windowStart: Date) {
+export async function sendJobPass(db: Db, candidates: DigestCandidates, count: number, windowStart: Date) {
   const sent = new Set<number>();
   let picked = 0;
-  const subscribers = forFirstSubscribers(db, count, (subscriber) => {
+  const subscribers = await forFirstSubscribers(db, count, (subscriber) => {
     picked += pickDigestPapers(candidates, subscriber, { windowStart, sent }).length;
   });
   return { subscribers, picked };
 }
 
-/** The floor under the pass: the same walk over SQLite, without ranking anyone. */
-export function walkOnly(db: Db, count: number) {
+/** The floor under the pass: the same walk over the database, without ranking anyone. */
+export async function walkOnly(db: Db, count: number) {
   let topics = 0;
-  const subscribers = forFirstSubscribers(db, count, (subscriber) => {
+  const subscribers = await forFirstSubscribers(db, count, (subscriber) => {
     topics += subscriber.topics.length;
   });
   return { subscribers, topics };
@@ -81,11 +86,11 @@ export interface FreshPassResult {
  * One digest run in a process of its own, as a worker would do it once a day: nothing warmed up,
  * and no benchmark set-up garbage inflating the heap. Prints a FreshPassResult as JSON.
  */
-async function runFreshPass(databasePath: string, count: number, paperCount: number) {
+async function runFreshPass(databaseUrl: string, count: number, paperCount: number) {
   const sampler = await startRssSampler();
-  const db = openDatabase(databasePath);
+  const db = await openBenchDatabase(databaseUrl);
   let start = performance.now();
-  const papers = papersFirstSeenSince(db, new Date(0), paperCount);
+  const papers = await papersFirstSeenSince(db, new Date(0), paperCount);
   const loadMs = performance.now() - start;
   start = performance.now();
   const index = buildPaperIndex(papers);
@@ -96,7 +101,7 @@ async function runFreshPass(databasePath: string, count: number, paperCount: num
   const cpuStart = process.cpuUsage();
   start = performance.now();
   const engine = createMatchingEngine(index);
-  const pass = digestPass(db, engine, count);
+  const pass = await digestPass(db, engine, count);
   const passMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const peakRssDuringPass = sampler.peak();
@@ -115,16 +120,16 @@ async function runFreshPass(databasePath: string, count: number, paperCount: num
     // Read after the heap is measured, so the engine and its topic cache are alive then.
     distinctTopics: engine.distinctTopics,
   };
-  db.$client.close();
+  await db.close();
   await sampler.stop();
   console.log(JSON.stringify(result));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [databasePath, count, paperCount] = process.argv.slice(2);
-  if (!databasePath || !count || !paperCount) {
-    console.error('usage: node --import tsx bench/matching-pass.ts <database> <subscribers> <papers>');
+  const [databaseUrl, count, paperCount] = process.argv.slice(2);
+  if (!databaseUrl || !count || !paperCount) {
+    console.error('usage: node --import tsx bench/matching-pass.ts <database URL> <subscribers> <papers>');
     process.exit(2);
   }
-  await runFreshPass(databasePath, Number(count), Number(paperCount));
+  await runFreshPass(databaseUrl, Number(count), Number(paperCount));
 }

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { type Db, migrateDatabase, openDatabase } from '../src/db/client.js';
+import type { Db } from '../src/db/client.js';
 import { papersFirstSeenSince, upsertPapers } from '../src/papers/store.js';
 import { walkSubscribers } from '../src/subscribers/walk-subscribers.js';
 import { createMatchingEngine } from '../src/topics/engine.js';
 import { buildPaperIndex, matchTopic, type PaperIndex } from '../src/topics/match.js';
 import { parseTopic } from '../src/topics/parse.js';
+import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
 import { insertSubscribers } from './fixtures/subscribers.js';
@@ -25,6 +26,7 @@ import {
   processMaxRss,
   type Repetition,
   repeat,
+  repeatAsync,
   startRssSampler,
   summarize,
   type TargetCheck,
@@ -37,7 +39,7 @@ const extrapolateTo = 1_000_000;
 const scaleShares = [0.1, 0.5, 1];
 
 /** The day's papers and the subscribers, written as ingestion and sign-ups would leave them. */
-function setUp(
+async function setUp(
   db: Db,
   options: {
     seed: number;
@@ -55,12 +57,12 @@ function setUp(
   let start = performance.now();
   const generated = generatePapers(random, options.papers, options.now);
   const topics = generateTopics(random, generated.records, generated.prolificAuthors, options.queries);
-  upsertPapers(db, generated.records, 'file', options.now);
+  await upsertPapers(db, generated.records, 'file', options.now);
   const generateMs = performance.now() - start;
 
   options.log(`inserting ${format.count(options.subscribers)} subscribers`);
   start = performance.now();
-  const { topicRows } = insertSubscribers(db, random, {
+  const { topicRows } = await insertSubscribers(db, random, {
     count: options.subscribers,
     topics,
     now: options.now,
@@ -69,9 +71,9 @@ function setUp(
 }
 
 /** How many match-list entries each subscriber's merge reads: the work the engine does per subscriber. */
-function mergeSizes(db: Db, matchesByTopic: ReadonlyMap<string, number>) {
+async function mergeSizes(db: Db, matchesByTopic: ReadonlyMap<string, number>) {
   const sizes: number[] = [];
-  for (const page of walkSubscribers(db, { pageSize: 1000 })) {
+  for await (const page of walkSubscribers(db, { pageSize: 1000 })) {
     for (const subscriber of page) {
       sizes.push(subscriber.topics.reduce((sum, topic) => sum + (matchesByTopic.get(topic) ?? 0), 0));
     }
@@ -85,11 +87,11 @@ function mergeSizes(db: Db, matchesByTopic: ReadonlyMap<string, number>) {
 }
 
 /** One digest run in a new node process (same flags as this one) over the benchmark's database. */
-function runFreshPass(databasePath: string, count: number, paperCount: number): FreshPassResult {
+function runFreshPass(databaseUrl: string, count: number, paperCount: number): FreshPassResult {
   const script = fileURLToPath(new URL('./matching-pass.ts', import.meta.url));
   const child = spawnSync(
     process.execPath,
-    [...process.execArgv, script, databasePath, String(count), String(paperCount)],
+    [...process.execArgv, script, databaseUrl, String(count), String(paperCount)],
     { encoding: 'utf8' },
   );
   if (child.status !== 0) throw new Error(`the fresh-process pass failed:\n${child.stderr}`);
@@ -123,11 +125,11 @@ export const matching: Benchmark = {
     const sampler = await startRssSampler();
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
     const databasePath = join(directory, 'bench.sqlite');
-    const db = openDatabase(databasePath);
+    const databaseUrl = sqliteUrl(databasePath);
+    const db = await openMigratedBenchDatabase(databaseUrl);
     try {
-      migrateDatabase(db);
       const now = new Date();
-      const { topics, topicRows, generateMs, insertMs } = setUp(db, {
+      const { topics, topicRows, generateMs, insertMs } = await setUp(db, {
         seed,
         now,
         papers: paperCount,
@@ -135,12 +137,12 @@ export const matching: Benchmark = {
         subscribers: subscriberCount,
         log,
       });
-      db.$client.pragma('wal_checkpoint(TRUNCATE)');
+      await checkpoint(db);
       const databaseBytes = statSync(databasePath).size;
 
       // What a digest run reads first: the papers that arrived since the last one.
       const start = performance.now();
-      const papers = papersFirstSeenSince(db, new Date(now.getTime() - 86_400_000), paperCount);
+      const papers = await papersFirstSeenSince(db, new Date(now.getTime() - 86_400_000), paperCount);
       const loadMs = performance.now() - start;
 
       log('index build');
@@ -152,11 +154,11 @@ export const matching: Benchmark = {
         topics.map((topic) => matchTopic(index, parseTopic(topic)).length),
       );
       const matchCounts = (topicRuns.at(-1) as Repetition<number[]>).value;
-      const merged = mergeSizes(db, new Map(topics.map((topic, i) => [topic, matchCounts[i] ?? 0])));
+      const merged = await mergeSizes(db, new Map(topics.map((topic, i) => [topic, matchCounts[i] ?? 0])));
 
       // The first pass meets the engine code cold, as a once-a-day run does; it is the warm-up.
       log(`digest pass over ${format.count(subscriberCount)} subscribers (${warmup} warm-up, ${runs} runs)`);
-      const passRuns = repeat(sampler, { warmup, runs }, () =>
+      const passRuns = await repeatAsync(sampler, { warmup, runs }, () =>
         digestPass(db, createMatchingEngine(index), subscriberCount),
       );
       const pass = (passRuns.at(-1) as (typeof passRuns)[number]).value;
@@ -164,22 +166,25 @@ export const matching: Benchmark = {
       // Since issue 4 the send job picks each digest itself; the same walk, ranked the way it ranks.
       log(`the pass as send jobs pick papers (${runs} runs)`);
       const windowStart = new Date(now.getTime() - 86_400_000);
-      const sendJobRuns = repeat(sampler, { warmup: 0, runs }, () =>
+      const sendJobRuns = await repeatAsync(sampler, { warmup: 0, runs }, () =>
         sendJobPass(db, { papers, engine: createMatchingEngine(index) }, subscriberCount, windowStart),
       );
 
-      const scale = scaleShares.map((share) => {
+      const scale = [];
+      for (const share of scaleShares) {
         const count = Math.round(subscriberCount * share);
         log(`${format.count(count)} subscribers: walk only and pass, then a pass in a fresh process`);
-        const walks = repeat(sampler, { warmup: 0, runs }, () => walkOnly(db, count));
+        const walks = await repeatAsync(sampler, { warmup: 0, runs }, () => walkOnly(db, count));
         const passes =
           share === 1
             ? passRuns
-            : repeat(sampler, { warmup: 0, runs }, () => digestPass(db, createMatchingEngine(index), count));
+            : await repeatAsync(sampler, { warmup: 0, runs }, () =>
+                digestPass(db, createMatchingEngine(index), count),
+              );
         collectGarbage();
-        const fresh = runFreshPass(databasePath, count, paperCount);
-        return { count, walk: summarize(walks), pass: summarize(passes), fresh };
-      });
+        const fresh = runFreshPass(databaseUrl, count, paperCount);
+        scale.push({ count, walk: summarize(walks), pass: summarize(passes), fresh });
+      }
 
       const full = scale.at(-1) as (typeof scale)[number];
       const indexStats = summarize(indexRuns);
@@ -427,7 +432,7 @@ export const matching: Benchmark = {
         },
       };
     } finally {
-      db.$client.close();
+      await db.close();
       rmSync(directory, { recursive: true, force: true });
       await sampler.stop();
     }

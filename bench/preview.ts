@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { migrateDatabase, openDatabase } from '../src/db/client.js';
 import { upsertPapers } from '../src/papers/store.js';
+import { checkpoint, openBenchDatabase, openMigratedBenchDatabase, sqliteUrl } from './database.js';
 import { freePort, startPrivateRedis } from './delivery-kit.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
@@ -212,7 +212,7 @@ export const preview: Benchmark = {
     const duration = sizes.duration as number;
     const connections = sizes.connections as number;
     const directory = await mkdtemp(join(tmpdir(), 'paperboy-bench-preview-'));
-    const databasePath = join(directory, 'paperboy.db');
+    const databaseUrl = sqliteUrl(join(directory, 'paperboy.db'));
     const redis = await startPrivateRedis();
     let server: ChildProcess | undefined;
     let rss: ReturnType<typeof watchRss> | undefined;
@@ -227,18 +227,17 @@ export const preview: Benchmark = {
         generated.prolificAuthors,
         sizes.topics as number,
       );
-      const db = openDatabase(databasePath);
+      const db = await openMigratedBenchDatabase(databaseUrl);
       try {
-        migrateDatabase(db);
         // As ingestion leaves them: each day's papers first seen that day.
         const perDay = Math.ceil(paperCount / arrivalDays);
         for (let i = 0; i < arrivalDays; i++) {
           const batch = generated.records.slice(i * perDay, (i + 1) * perDay);
-          if (batch.length > 0) upsertPapers(db, batch, 'file', new Date(now - i * day));
+          if (batch.length > 0) await upsertPapers(db, batch, 'file', new Date(now - i * day));
         }
-        db.$client.pragma('wal_checkpoint(TRUNCATE)');
+        await checkpoint(db);
       } finally {
-        db.$client.close();
+        await db.close();
       }
 
       const port = await freePort();
@@ -252,7 +251,7 @@ export const preview: Benchmark = {
           NODE_ENV: 'production',
           HOST: '127.0.0.1',
           PORT: String(port),
-          DATABASE_URL: `file:${databasePath}`,
+          DATABASE_URL: databaseUrl,
           REDIS_URL: redis.url,
           QUEUE_PREFIX: `bench-preview-${process.pid}`,
           SECRET_KEY: 'bench-secret-key-that-is-long-enough-0123456789',
@@ -299,32 +298,41 @@ export const preview: Benchmark = {
         `load: ${connections} clients for ${duration} s, ${topics.length} topics × ${days.length} days values; a new paper every 5 s (a rebuild under load)`,
       );
       probe = probeHealth(url);
-      const writer = openDatabase(databasePath);
+      const writer = await openBenchDatabase(databaseUrl);
       let added = 0;
+      // One write after another; the last is awaited before the writer closes.
+      let writes = Promise.resolve();
       const adder = setInterval(() => {
         added++;
+        const n = added;
         const at = new Date();
-        upsertPapers(
-          writer,
-          [
-            {
-              arxivId: `2699.${String(10_000 + added)}`,
-              title: `Paper ${added} arriving during the load`,
-              abstract: 'A new paper makes the preview index stale, so it is rebuilt while previews run.',
-              authors: ['Ada Lovelace'],
-              publishedAt: at,
-            },
-          ],
-          'file',
-          at,
-        );
+        writes = writes.then(async () => {
+          await upsertPapers(
+            writer,
+            [
+              {
+                arxivId: `2699.${String(10_000 + n)}`,
+                title: `Paper ${n} arriving during the load`,
+                abstract: 'A new paper makes the preview index stale, so it is rebuilt while previews run.',
+                authors: ['Ada Lovelace'],
+                publishedAt: at,
+              },
+            ],
+            'file',
+            at,
+          );
+        });
       }, 5000);
       let load: LoadResult;
       try {
         load = await runLoad({ url, duration, connections, topics, days });
       } finally {
         clearInterval(adder);
-        writer.$client.close();
+        try {
+          await writes;
+        } finally {
+          await writer.close();
+        }
       }
       const underLoad = await probe.stop();
       const loadRss = rss.takePeak();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqliteUrl } from './database.js';
 import {
   buildTemplateDatabase,
   copyDatabase,
@@ -35,18 +36,22 @@ export const scaleOut: Benchmark = {
       log(
         `building a database: ${format.count(sizes.papers as number)} papers, ${format.count(digests)} subscribers`,
       );
-      buildTemplateDatabase(template, { seed, now, papers: sizes.papers as number, subscribers: digests });
+      await buildTemplateDatabase(sqliteUrl(template), {
+        seed,
+        now,
+        papers: sizes.papers as number,
+        subscribers: digests,
+      });
 
       const results: { workers: number; run: PaperboyRun; smtp: SmtpStats }[] = [];
       for (const workerCount of [1, 2]) {
         const run = {
-          databasePath: join(directory, `run-${workerCount}.sqlite`),
+          databaseUrl: copyDatabase(template, join(directory, `run-${workerCount}.sqlite`)),
           redisUrl: redis.url,
           prefix: `bench-scale-${process.pid}-${workerCount}`,
           smtpUrl: smtp.url,
           concurrency,
         };
-        copyDatabase(template, run.databasePath);
         await smtp.reset();
         log(`${workerCount} worker(s)`);
         const result = await runPaperboy({ run, workerCount, expected: digests, log });

@@ -95,6 +95,117 @@ const mailbox = z
     'must be one mailbox: "Name <address@example.org>" or an address',
   );
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one node, a Redis Cluster (seed nodes) or a master found through Sentinel. */
+export type RedisTarget = {
+  /** REDIS_URL as given, for logs (redacted) and child processes. */
+  url: string;
+  nodes: RedisNode[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+} & (
+  | { mode: 'single' }
+  | { mode: 'cluster' }
+  | {
+      mode: 'sentinel';
+      /** The master group's name. */
+      name: string;
+    }
+);
+
+const redisUrlForms =
+  'must be redis://host:port (one node), redis+cluster://host:port[,host:port…] (a Redis Cluster) or ' +
+  'redis+sentinel://host:port[,host:port…]/<master name> (Sentinel); rediss… for TLS';
+
+/**
+ * `redis+cluster://` and `redis+sentinel://` list several `host:port`, which WHATWG URLs cannot hold:
+ * read by hand. The credentials end at the last `@` (escape `@` and `/` in a password as %40, %2F).
+ */
+function parseMultiNodeUrl(url: string): RedisTarget | string {
+  const match = /^(rediss?)\+(cluster|sentinel):\/\/(.*)$/i.exec(url);
+  if (!match) return redisUrlForms;
+  const [, scheme = '', kind = '', rest = ''] = match;
+  const mode = kind.toLowerCase() as 'cluster' | 'sentinel';
+  const at = rest.lastIndexOf('@');
+  const userInfo = at === -1 ? undefined : rest.slice(0, at);
+  const afterAuth = rest.slice(at + 1);
+  if (/[?#]/.test(afterAuth)) return `takes no ?query or #fragment after ${scheme}+${mode}:// hosts`;
+  const slash = afterAuth.indexOf('/');
+  const hostList = slash === -1 ? afterAuth : afterAuth.slice(0, slash);
+  const path = slash === -1 ? '' : afterAuth.slice(slash + 1);
+
+  const defaultPort = mode === 'sentinel' ? 26379 : 6379;
+  const nodes: RedisNode[] = [];
+  for (const entry of hostList.split(',')) {
+    const node = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(entry.trim());
+    const port = node?.[3] === undefined ? defaultPort : Number(node[3]);
+    if (!node || port < 1 || port > 65535) {
+      return `has "${entry}" where host:port is expected (${mode} nodes: host:port[,host:port…])`;
+    }
+    nodes.push({ host: (node[1] ?? node[2]) as string, port });
+  }
+
+  const colon = userInfo?.indexOf(':') ?? -1;
+  const username = decoded(colon === -1 ? userInfo : userInfo?.slice(0, colon));
+  const password = decoded(colon === -1 ? undefined : userInfo?.slice(colon + 1));
+  if (username === null || password === null) return 'has a malformed %-escape in its user or password';
+  const tls = scheme.toLowerCase() === 'rediss';
+  if (mode === 'cluster') {
+    if (path !== '') return 'takes no /path with redis+cluster:// (a Redis Cluster has only database 0)';
+    return { url, mode, nodes, username, password, tls };
+  }
+  const name = decoded(path);
+  if (!name || path.includes('/')) {
+    return 'must name the Sentinel master group: redis+sentinel://host:port[,host:port…]/<master name>';
+  }
+  return { url, mode, nodes, name, username, password, tls };
+}
+
+/** A %-escaped URL part: undefined when absent or empty, null when malformed. */
+function decoded(part: string | undefined): string | undefined | null {
+  try {
+    return part ? decodeURIComponent(part) || undefined : undefined;
+  } catch {
+    return null;
+  }
+}
+
+const redisUrl = z.string().transform((url, context): RedisTarget => {
+  if (/^rediss?:\/\//i.test(url)) {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    const [username, password] = [decoded(parsed?.username), decoded(parsed?.password)];
+    if (parsed?.hostname && username !== null && password !== null) {
+      const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+      const tls = parsed.protocol === 'rediss:';
+      return {
+        url,
+        mode: 'single',
+        nodes: [{ host, port: Number(parsed.port || 6379) }],
+        username,
+        password,
+        tls,
+      };
+    }
+  }
+  const target = /^rediss?\+/i.test(url) ? parseMultiNodeUrl(url) : redisUrlForms;
+  if (typeof target !== 'string') return target;
+  context.addIssue({ code: 'custom', message: target });
+  return z.NEVER;
+});
+
+export type RedisConfig = RedisTarget & {
+  /** Of every key paperboy and BullMQ write; carries a `{hash tag}` on a Redis Cluster. */
+  prefix: string;
+};
+
+/** `{tag}` in the prefix: every key paperboy and BullMQ write then hashes to the same cluster slot. */
+const hasHashTag = (prefix: string) => /\{[^{}]+\}/.test(prefix);
+
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
   PORT: withDefault(int(0, 65535), 3000),
@@ -103,25 +214,35 @@ const envSchema = z.object({
   TRUST_PROXY: withDefault(trustProxy, 'false'),
   DATABASE_URL: withDefault(
     z.string().superRefine((url, context) => {
-      const isSqlite = url === ':memory:' || /^file:./.test(url);
-      if (isSqlite) return;
-      // Not yet: until PostgreSQL is a store, such a URL would otherwise become an SQLite file
-      // in a folder named "postgres:".
+      if (url === ':memory:' || /^file:./.test(url)) return;
+      if (/^postgres(ql)?:\/\//.test(url)) {
+        if (!URL.canParse(url) || !new URL(url).hostname) {
+          context.addIssue({
+            code: 'custom',
+            message: 'is not a valid postgres:// URL (postgres://user@host:5432/db)',
+          });
+        }
+        return;
+      }
       context.addIssue({
         code: 'custom',
-        message: /^postgres(ql)?:\/\//.test(url)
-          ? 'PostgreSQL is not supported yet; use an SQLite file such as file:data/paperboy.db'
-          : 'must be file:PATH (an SQLite file, e.g. file:data/paperboy.db) or :memory:',
+        message:
+          'must be file:PATH (an SQLite file, e.g. file:data/paperboy.db), :memory: or a postgres:// URL',
       });
     }),
     'file:data/paperboy.db',
   ),
-  REDIS_URL: withDefault(
-    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-    'redis://127.0.0.1:6379',
-  ),
+  DATABASE_POOL_SIZE: withDefault(int(1, 1000), 10),
+  DATABASE_STATEMENT_TIMEOUT_MS: withDefault(int(0, 3_600_000), 30_000),
+  DATABASE_CONNECT_TIMEOUT_MS: withDefault(int(100, 600_000), 5_000),
+  REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
   QUEUE_PREFIX: withDefault(
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only'),
+    z
+      .string()
+      .regex(
+        /^(?=.{1,64}$)[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\}[A-Za-z0-9_-]*)?$/,
+        'letters, digits, _ and - only, with at most one non-empty {hash tag} (e.g. {paperboy})',
+      ),
     'paperboy',
   ),
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
@@ -158,12 +279,41 @@ export class ConfigError extends Error {
   }
 }
 
-function parseDatabasePath(url: string): string {
-  if (url === ':memory:' || url === 'file::memory:') return ':memory:';
-  return url.slice('file:'.length);
+export interface SqliteConfig {
+  dialect: 'sqlite';
+  url: string;
+  path: string;
+}
+
+export interface PostgresConfig {
+  dialect: 'postgres';
+  url: string;
+  /** Connections per process. */
+  poolSize: number;
+  /** A statement running longer is cancelled (0: never). */
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export type DatabaseConfig = SqliteConfig | PostgresConfig;
+
+function databaseConfig(env: z.infer<typeof envSchema>): DatabaseConfig {
+  const url = env.DATABASE_URL;
+  if (url.startsWith('postgres')) {
+    return {
+      dialect: 'postgres',
+      url,
+      poolSize: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    };
+  }
+  const isMemory = url === ':memory:' || url === 'file::memory:';
+  return { dialect: 'sqlite', url, path: isMemory ? ':memory:' : url.slice('file:'.length) };
 }
 
 function toConfig(env: z.infer<typeof envSchema>) {
+  const redis: RedisConfig = { ...env.REDIS_URL, prefix: env.QUEUE_PREFIX };
   return {
     env: env.NODE_ENV,
     http: {
@@ -175,8 +325,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       previewRateLimitPerMinute: env.PREVIEW_RATE_LIMIT_PER_MINUTE,
     },
-    databasePath: parseDatabasePath(env.DATABASE_URL),
-    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
+    database: databaseConfig(env),
+    redis,
     mail: {
       smtpUrl: env.SMTP_URL,
       tlsCaFile: env.SMTP_TLS_CA_FILE,
@@ -239,6 +389,8 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
       DKIM_SELECTOR,
       DKIM_PRIVATE_KEY_FILE,
       NODE_ENV,
+      QUEUE_PREFIX,
+      REDIS_URL,
       SECRET_KEY,
       SMTP_URL,
       SMTP_TLS_CA_FILE,
@@ -249,6 +401,11 @@ export function loadConfig(env: Record<string, string | undefined>): UnresolvedC
     }
     if (NODE_ENV === 'production' && !SECRET_KEY) {
       problems.push('SECRET_KEY: required when NODE_ENV=production');
+    }
+    if (REDIS_URL.mode === 'cluster' && !hasHashTag(QUEUE_PREFIX)) {
+      problems.push(
+        `QUEUE_PREFIX: a Redis Cluster needs a {hash tag} in it, e.g. {${QUEUE_PREFIX.replace(/[{}]/g, '')}}: BullMQ's scripts, and paperboy's own, touch several keys at once, which a cluster allows only when they share one hash slot`,
+      );
     }
     if (SMTP_TLS_CA_FILE && !SMTP_URL) {
       problems.push('SMTP_TLS_CA_FILE: set SMTP_URL too (the CA file is for the relay SMTP_URL names)');

@@ -47,8 +47,9 @@ export function createScrapeRegistry(deps: {
     help: 'Subscribers by status',
     labelNames: ['status'],
     registers,
-    collect() {
-      for (const [status, value] of Object.entries(countSubscribersByStatus(db))) this.set({ status }, value);
+    async collect() {
+      for (const [status, value] of Object.entries(await countSubscribersByStatus(db)))
+        this.set({ status }, value);
     },
   });
   new Gauge({
@@ -56,24 +57,25 @@ export function createScrapeRegistry(deps: {
     help: 'Digest rows by status',
     labelNames: ['status'],
     registers,
-    collect() {
-      for (const [status, value] of Object.entries(countDigestsByStatus(db))) this.set({ status }, value);
+    async collect() {
+      for (const [status, value] of Object.entries(await countDigestsByStatus(db)))
+        this.set({ status }, value);
     },
   });
   new Gauge({
     name: 'paperboy_papers',
     help: 'Papers stored',
     registers,
-    collect() {
-      this.set(countPapers(db));
+    async collect() {
+      this.set(await countPapers(db));
     },
   });
   new Gauge({
     name: 'paperboy_digest_last_planned_timestamp_seconds',
     help: 'When the newest digest was planned (the last tick that planned anything)',
     registers,
-    collect() {
-      const at = lastPlannedAt(db);
+    async collect() {
+      const at = await lastPlannedAt(db);
       this.reset();
       if (at) this.set(seconds(at));
     },
@@ -99,8 +101,9 @@ export function createScrapeRegistry(deps: {
     help: 'Recorded ingestion runs by status',
     labelNames: ['status'],
     registers,
-    collect() {
-      for (const [status, value] of Object.entries(countIngestRunsByStatus(db))) this.set({ status }, value);
+    async collect() {
+      for (const [status, value] of Object.entries(await countIngestRunsByStatus(db)))
+        this.set({ status }, value);
     },
   });
   new Gauge({
@@ -108,9 +111,10 @@ export function createScrapeRegistry(deps: {
     help: 'Papers inserted, updated and rejected by the latest run of each source (sources seen in the last 7 days)',
     labelNames: ['source', 'result'],
     registers,
-    collect() {
+    async collect() {
+      const runs = await latestIngestRunsBySource(ctx);
       this.reset();
-      for (const run of latestIngestRunsBySource(ctx)) {
+      for (const run of runs) {
         this.set({ source: run.source, result: 'inserted' }, run.inserted);
         this.set({ source: run.source, result: 'updated' }, run.updated);
         this.set({ source: run.source, result: 'rejected' }, run.rejected);
@@ -122,9 +126,10 @@ export function createScrapeRegistry(deps: {
     help: 'When the latest run of each source finished, labelled with its status',
     labelNames: ['source', 'status'],
     registers,
-    collect() {
+    async collect() {
+      const runs = await latestIngestRunsBySource(ctx);
       this.reset();
-      for (const run of latestIngestRunsBySource(ctx)) {
+      for (const run of runs) {
         this.set({ source: run.source, status: run.status }, seconds(run.finishedAt));
       }
     },

@@ -1,77 +1,91 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import * as schema from './schema.js';
+import type { DatabaseConfig } from '../config.js';
+import { type Dialect, empty, type Sql, sql } from './sql.js';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
-
-const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export type Row = Record<string, unknown>;
 
 /**
- * The database holds every address and each subscriber's token salt: owner only. Directories
- * paperboy creates are 0700; one that already exists is left alone (DATABASE_URL may point into a
- * shared directory). The file itself is created 0600 before SQLite opens it (SQLite would make it
- * 0644), and tightened if it is looser; SQLite gives its -wal and -shm files the main file's mode.
+ * The one way features reach the database, the same on SQLite and PostgreSQL. Queries are `sql`
+ * templates; a store compiles them to its own placeholders. Every call is asynchronous (PostgreSQL's
+ * driver is); on SQLite a call runs at once and only the answer goes through a promise.
  */
-function prepareDatabaseFile(path: string) {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+export interface Db {
+  readonly dialect: Dialect;
+  /** True for the handle `transaction` passes in. */
+  readonly isTransaction: boolean;
+  all<T = Row>(query: Sql): Promise<T[]>;
+  get<T = Row>(query: Sql): Promise<T | undefined>;
+  /** The first column of every row. */
+  column<T = unknown>(query: Sql): Promise<T[]>;
+  /** The first column of the first row. */
+  value<T = unknown>(query: Sql): Promise<T | undefined>;
+  /** Runs a write; answers how many rows it changed. */
+  run(query: Sql): Promise<number>;
+  /**
+   * Runs `fn` in one transaction: SQLite's `BEGIN IMMEDIATE` (writers queue, one at a time), or a
+   * PostgreSQL transaction on one pooled connection in which reads that decide a write lock their
+   * rows (`forUpdate`). `fn` gets the handle to use, and must only touch the database: on SQLite the
+   * write lock is held until it returns, and on PostgreSQL it runs again after a deadlock.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Throws unless the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `for update` on PostgreSQL inside a transaction: the row read is locked until commit, so two
+ * transactions deciding on the same row take turns, as SQLite's IMMEDIATE transactions always do.
+ */
+export const forUpdate = (db: Db): Sql =>
+  db.dialect === 'postgres' && db.isTransaction ? sql` for update` : empty;
+
+/** `in (…ids)` with one bound value whatever the count: a JSON list on SQLite, an array on PostgreSQL. */
+export const inIds = (db: Db, ids: readonly number[]): Sql =>
+  db.dialect === 'postgres'
+    ? sql`= any(${ids}::integer[])`
+    : sql`in (select value from json_each(${JSON.stringify(ids)}))`;
+
+/** The database named by DATABASE_URL does not answer (start-up stops with this one line). */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Opens the store DATABASE_URL names: an SQLite file, or a PostgreSQL server. */
+export async function openDatabase(config: DatabaseConfig): Promise<Db> {
+  if (config.dialect === 'postgres') {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres(config);
+  }
+  const { openSqlite } = await import('./sqlite.js');
+  return openSqlite(config.path);
+}
+
+/** Brings the schema up to date; safe when several processes start at once. */
+export async function migrateDatabase(db: Db): Promise<void> {
+  if (db.dialect === 'postgres') {
+    const { migratePostgres } = await import('./postgres.js');
+    return migratePostgres(db);
+  }
+  const { migrateSqlite } = await import('./sqlite.js');
+  return migrateSqlite(db);
+}
+
+/** Opens the store and brings its schema up to date, as every command does first. */
+export async function openMigratedDatabase(config: DatabaseConfig): Promise<Db> {
+  const db = await openDatabase(config);
   try {
-    closeSync(openSync(path, 'wx', 0o600));
+    await migrateDatabase(db);
+    return db;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  // Left-over -wal/-shm files of a looser earlier run keep their mode unless tightened too.
-  // Only files we own: chmod on another user's file would fail, and is theirs to decide.
-  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
-    const stats = statSync(file, { throwIfNoEntry: false });
-    const isLoose = stats !== undefined && stats.uid === process.getuid?.() && (stats.mode & 0o077) !== 0;
-    if (isLoose) chmodSync(file, stats.mode & 0o700);
+    await db.close().catch(() => {});
+    throw error;
   }
 }
 
-/** Opens the SQLite file with the pragmas a busy multi-process service needs. */
-export function openDatabase(path: string): Db {
-  if (path !== ':memory:') prepareDatabaseFile(path);
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  // Several processes (serve, worker) share one file: wait for a writer instead of failing.
-  sqlite.pragma('busy_timeout = 5000');
-  return drizzle({ client: sqlite, schema });
-}
-
-export function migrateDatabase(db: Db): void {
-  migrate(db, { migrationsFolder });
-}
-
-/** Runs `fn` inside one IMMEDIATE transaction, so concurrent writers queue instead of deadlocking. */
-export function inTransaction<T>(db: Db, fn: (tx: Db) => T): T {
-  return db.$client.transaction(() => fn(db)).immediate();
-}
-
-const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/**
- * A prepared statement compiled once per connection and reused: hot paths (a digest send runs a dozen
- * statements) otherwise spend more time compiling SQL than running it. Not for statements that are
- * iterated (a statement cannot be reused while an iterator over it is open).
- */
-export function prepared(db: Db, sql: string, mode: 'rows' | 'pluck' = 'rows'): Database.Statement {
-  let cache = statementCache.get(db.$client);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(db.$client, cache);
-  }
-  const key = `${mode}:${sql}`;
-  let statement = cache.get(key);
-  if (!statement) {
-    statement = db.$client.prepare(sql);
-    if (mode === 'pluck') statement.pluck();
-    cache.set(key, statement);
-  }
-  return statement;
+/** Runs `fn` inside one transaction (see `Db.transaction`). */
+export function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(fn);
 }

@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
-import { inTransaction } from '../db/client.js';
 import type { Frequency } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 import { dueLocalDate, type PlanSubscriber, todayLocalDate, windowStartFor } from './plan.js';
 
 export interface PlanResult {
@@ -26,31 +26,29 @@ export async function planDigests({
   input: { mode: 'due' | 'all'; at?: Date };
 }): Promise<PlanResult> {
   const now = input.at ?? ctx.clock();
-  const sqlite = ctx.db.$client;
-  const page = sqlite.prepare(
-    `select s.id, s.frequency, s.weekly_day as weeklyDay, s.timezone, s.send_hour as sendHour,
-            s.confirmed_at as confirmedAt,
-            (select local_date from digests d where d.subscriber_id = s.id order by local_date desc limit 1) as lastDigestDate,
-            (select planned_at from digests d where d.subscriber_id = s.id and d.status != 'failed'
-              order by local_date desc limit 1) as lastPlannedAt
-     from subscribers s where s.status = 'active' and s.id > ? order by s.id limit ?`,
-  );
-  const insert = sqlite.prepare(
-    `insert into digests (subscriber_id, local_date, status, window_start, planned_at)
-     values (?, ?, 'queued', ?, ?) on conflict (subscriber_id, local_date) do nothing returning id`,
-  );
   const result: PlanResult = { planned: 0, requeued: 0, digestIds: [] };
   let afterId = 0;
   for (;;) {
-    const rows = page.all(afterId, pageSize) as (Omit<PlanSubscriber, 'confirmedAt' | 'lastDigestDate'> & {
-      confirmedAt: number | null;
-      lastDigestDate: string | null;
-      lastPlannedAt: number | null;
-      frequency: Frequency;
-    })[];
+    const rows = await ctx.db.all<
+      Omit<PlanSubscriber, 'confirmedAt' | 'lastDigestDate'> & {
+        confirmedAt: number | null;
+        lastDigestDate: string | null;
+        lastPlannedAt: number | null;
+        frequency: Frequency;
+      }
+    >(sql`
+      select s.id, s.frequency, s.weekly_day as "weeklyDay", s.timezone, s.send_hour as "sendHour",
+        s.confirmed_at as "confirmedAt",
+        (select local_date from digests d where d.subscriber_id = s.id order by local_date desc limit 1)
+          as "lastDigestDate",
+        (select planned_at from digests d where d.subscriber_id = s.id and d.status != 'failed'
+          order by local_date desc limit 1) as "lastPlannedAt"
+      from subscribers s where s.status = 'active' and s.id > ${afterId} order by s.id limit ${pageSize}`);
     if (rows.length === 0) break;
     afterId = (rows.at(-1) as { id: number }).id;
-    const created = inTransaction(ctx.db, () => {
+    // One row per subscriber and local date: the unique index decides, on both stores, so concurrent
+    // or repeated ticks insert each row once (a second insert waits for the first, then does nothing).
+    const created = await ctx.db.transaction(async (tx) => {
       const ids: number[] = [];
       for (const row of rows) {
         const subscriber: PlanSubscriber = {
@@ -65,16 +63,17 @@ export async function planDigests({
           row.lastPlannedAt === null ? undefined : new Date(row.lastPlannedAt),
           now,
         );
-        const inserted = insert.get(row.id, date, windowStart.getTime(), now.getTime()) as
-          | { id: number }
-          | undefined;
-        if (inserted) ids.push(inserted.id);
+        const inserted = await tx.value<number>(sql`
+          insert into digests (subscriber_id, local_date, status, window_start, planned_at)
+          values (${row.id}, ${date}, 'queued', ${windowStart}, ${now})
+          on conflict (subscriber_id, local_date) do nothing returning id`);
+        if (inserted !== undefined) ids.push(inserted);
       }
       return ids;
     });
     await ctx.enqueueMany(
       'send-digest',
-      created.map((digestId) => ({ digestId })),
+      created.map((digestId) => ({ digestId, plannedAt: now.getTime() })),
     );
     result.planned += created.length;
     result.digestIds.push(...created);
@@ -82,14 +81,11 @@ export async function planDigests({
 
   // A crash between a commit and its enqueue leaves rows queued with no job: queue them again.
   // Job ids make this a no-op for rows whose job exists.
-  const stale = sqlite
-    .prepare("select id from digests where status = 'queued' and planned_at < ?")
-    .pluck()
-    .all(now.getTime() - 5 * 60_000) as number[];
-  await ctx.enqueueMany(
-    'send-digest',
-    stale.map((digestId) => ({ digestId })),
+  const stale = await ctx.db.all<{ digestId: number; plannedAt: number }>(
+    sql`select id as "digestId", planned_at as "plannedAt" from digests
+        where status = 'queued' and planned_at < ${now.getTime() - 5 * 60_000}`,
   );
+  await ctx.enqueueMany('send-digest', stale);
   result.requeued = stale.length;
   ctx.log.info({ planned: result.planned, requeued: result.requeued, mode: input.mode }, 'digests planned');
   return result;

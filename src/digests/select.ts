@@ -1,5 +1,6 @@
-import { type Db, prepared } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { Paper } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import type { MatchingEngine } from '../topics/engine.js';
 import { createMatchingEngine } from '../topics/engine.js';
@@ -19,21 +20,18 @@ export const digestPickLimit = 100;
 const longestWindowMs = 15 * 86_400_000;
 
 /** The candidates of one run: every paper first seen in the longest window, indexed once. */
-export function loadDigestCandidates(db: Db, now: Date) {
-  const papers = papersFirstSeenSince(db, new Date(now.getTime() - longestWindowMs), 50_000);
+export async function loadDigestCandidates(db: Db, now: Date) {
+  const papers = await papersFirstSeenSince(db, new Date(now.getTime() - longestWindowMs), 50_000);
   return { papers, engine: createMatchingEngine(buildPaperIndex(papers)) };
 }
-export type DigestCandidates = ReturnType<typeof loadDigestCandidates>;
+export type DigestCandidates = Awaited<ReturnType<typeof loadDigestCandidates>>;
 
 /** Ids of the papers already sent to this subscriber in any digest. */
-export function sentPaperIds(db: Db, subscriberId: number): Set<number> {
-  const rows = prepared(
-    db,
-    `select dp.paper_id from digest_papers dp join digests d on d.id = dp.digest_id
-     where dp.subscriber_id = ? and d.status = 'sent'`,
-    'pluck',
-  ).all(subscriberId) as number[];
-  return new Set(rows);
+export async function sentPaperIds(db: Db, subscriberId: number): Promise<Set<number>> {
+  return new Set(
+    await db.column<number>(sql`select dp.paper_id from digest_papers dp join digests d on d.id = dp.digest_id
+      where dp.subscriber_id = ${subscriberId} and d.status = 'sent'`),
+  );
 }
 
 /**

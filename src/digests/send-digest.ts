@@ -1,10 +1,12 @@
 import type { Ctx, MailCtx } from '../context.js';
-import { inTransaction, prepared } from '../db/client.js';
+import { type Db, forUpdate } from '../db/client.js';
 import type { Digest, Subscriber } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
 import { renderDigestWithinBudget } from '../email/render.js';
 import { observeDigestSend } from '../metrics.js';
+import { newestPaperId } from '../papers/store.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
 import {
   type DigestCandidates,
@@ -24,13 +26,17 @@ const candidatesLifetimeMs = 10 * 60_000;
  * papers arrive or after ten minutes, never per digest.
  */
 export function createCandidatesCache(ctx: Pick<Ctx, 'db' | 'clock'>) {
-  let cached: { builtAt: number; newestId: number; candidates: DigestCandidates } | undefined;
-  const newestPaper = prepared(ctx.db, 'select coalesce(max(id), 0) from papers', 'pluck');
-  return () => {
+  // The promise is shared, so concurrent sends wait for one rebuild instead of each starting one.
+  let cached: { builtAt: number; newestId: number; candidates: Promise<DigestCandidates> } | undefined;
+  return async () => {
     const now = ctx.clock();
-    const newestId = newestPaper.get() as number;
+    const newestId = await newestPaperId(ctx.db);
     if (!cached || cached.newestId !== newestId || now.getTime() - cached.builtAt > candidatesLifetimeMs) {
-      cached = { builtAt: now.getTime(), newestId, candidates: loadDigestCandidates(ctx.db, now) };
+      const candidates = loadDigestCandidates(ctx.db, now);
+      cached = { builtAt: now.getTime(), newestId, candidates };
+      candidates.catch(() => {
+        if (cached?.candidates === candidates) cached = undefined;
+      });
     }
     return cached.candidates;
   };
@@ -66,27 +72,21 @@ export function listHeaders(ctx: Pick<Ctx, 'config'>, unsubscribeUrl: string): R
   };
 }
 
-function savePicks(
+/** The picks of one digest, replacing an earlier attempt's, in one statement. */
+async function savePicks(
   ctx: Pick<Ctx, 'db'>,
   digest: Pick<Digest, 'id' | 'subscriberId'>,
   picks: readonly DigestPick[],
 ) {
-  prepared(ctx.db, 'delete from digest_papers where digest_id = ?').run(digest.id);
-  const insert = prepared(
-    ctx.db,
-    `insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
-     values (?, ?, ?, ?, ?, ?, ?)`,
+  const rows = picks.map(
+    (pick, position) =>
+      sql`(${digest.id}, ${pick.paper.id}, ${digest.subscriberId}, ${position}, ${pick.score}, ${pick.topic ?? null},
+        ${JSON.stringify(pick.matched)})`,
   );
-  picks.forEach((pick, position) => {
-    insert.run(
-      digest.id,
-      pick.paper.id,
-      digest.subscriberId,
-      position,
-      pick.score,
-      pick.topic ?? null,
-      JSON.stringify(pick.matched),
-    );
+  await ctx.db.transaction(async (tx) => {
+    await tx.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
+    await tx.run(sql`insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
+      values ${sql.join(rows)}`);
   });
 }
 
@@ -106,77 +106,64 @@ export async function sendDigest({
 }): Promise<SendOutcome> {
   const now = ctx.clock();
   const startedAt = performance.now();
-  const claim = inTransaction(ctx.db, () => {
-    const digest = prepared(
-      ctx.db,
-      `select id, subscriber_id as subscriberId, local_date as localDate, status, window_start as windowStart,
-                data_sent_at as dataSentAt, message_id as messageId
-         from digests where id = ?`,
-    ).get(input.digestId) as
-      | (Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'status' | 'messageId'> & {
-          windowStart: number;
-          dataSentAt: number | null;
-        })
-      | undefined;
+  // The claim: the row is read and moved to `sending` in one transaction (locked on PostgreSQL), so
+  // of two jobs for one digest exactly one sends.
+  const claim = await ctx.db.transaction(async (tx) => {
+    const digest = await tx.get<
+      Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'status' | 'messageId'> & {
+        windowStart: number;
+        dataSentAt: number | null;
+      }
+    >(sql`select id, subscriber_id as "subscriberId", local_date as "localDate", status,
+            window_start as "windowStart", data_sent_at as "dataSentAt", message_id as "messageId"
+          from digests where id = ${input.digestId}${forUpdate(tx)}`);
     if (!digest) return { outcome: 'missing' as const };
     if (digest.status === 'sent' || digest.status === 'skipped' || digest.status === 'failed') {
       return { outcome: 'already-done' as const };
     }
     if (digest.status === 'sending' && digest.dataSentAt !== null) {
-      prepared(
-        ctx.db,
-        "update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at), error = ? where id = ?",
-      ).run(
-        'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)',
-        digest.id,
-      );
+      const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
+      await tx.run(sql`update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at), error = ${error}
+        where id = ${digest.id}`);
       return { outcome: 'already-done' as const };
     }
-    prepared(
-      ctx.db,
-      "update digests set status = 'sending', sending_at = ?, attempts = attempts + 1 where id = ?",
-    ).run(now.getTime(), digest.id);
+    await tx.run(sql`update digests set status = 'sending', sending_at = ${now}, attempts = attempts + 1
+      where id = ${digest.id}`);
     return { outcome: 'claimed' as const, digest };
   });
   if (claim.outcome !== 'claimed') return claim.outcome;
   const { digest } = claim;
   const log = ctx.log.child({ digestId: digest.id, subscriberId: digest.subscriberId });
 
-  const finish = (
+  const finish = async (
     status: 'sent' | 'skipped' | 'failed',
     fields: { messageId?: string; paperCount?: number; error?: string } = {},
+    db = ctx.db,
   ) => {
-    prepared(
-      ctx.db,
-      `update digests set status = ?, sent_at = ?, message_id = coalesce(?, message_id),
-                paper_count = coalesce(?, paper_count), error = ? where id = ?`,
-    ).run(
-      status,
-      status === 'sent' ? ctx.clock().getTime() : null,
-      fields.messageId ?? null,
-      fields.paperCount ?? null,
-      fields.error ?? null,
-      digest.id,
-    );
+    const sentAt = status === 'sent' ? ctx.clock() : null;
+    await db.run(sql`update digests set status = ${status}, sent_at = ${sentAt},
+        message_id = coalesce(${fields.messageId ?? null}, message_id),
+        paper_count = coalesce(${fields.paperCount ?? null}, paper_count), error = ${fields.error ?? null}
+      where id = ${digest.id}`);
   };
 
-  const subscriber = findSubscriberById(ctx.db, digest.subscriberId);
+  const subscriber = await findSubscriberById(ctx.db, digest.subscriberId);
   if (subscriber?.status !== 'active') {
-    finish('skipped', { error: 'subscriber no longer active' });
+    await finish('skipped', { error: 'subscriber no longer active' });
     return 'skipped';
   }
-  const topics = readTopics(ctx.db, subscriber.id);
-  const picks = pickDigestPapers(
+  const [topics, candidates, sent] = await Promise.all([
+    readTopics(ctx.db, subscriber.id),
     ctx.candidates(),
-    { topics },
-    { windowStart: new Date(digest.windowStart), sent: sentPaperIds(ctx.db, subscriber.id) },
-  );
+    sentPaperIds(ctx.db, subscriber.id),
+  ]);
+  const picks = pickDigestPapers(candidates, { topics }, { windowStart: new Date(digest.windowStart), sent });
   if (picks.length === 0) {
-    finish('skipped', { paperCount: 0 });
+    await finish('skipped', { paperCount: 0 });
     log.info('no new papers match: digest skipped');
     return 'skipped';
   }
-  inTransaction(ctx.db, () => savePicks(ctx, digest, picks));
+  await savePicks(ctx, digest, picks);
 
   const links = digestLinks(ctx, subscriber, digest.id, now);
   const email = renderDigestWithinBudget(
@@ -203,57 +190,64 @@ export async function sendDigest({
         ...email,
       },
       {
-        beforeDataEnd: () => {
-          prepared(ctx.db, 'update digests set data_sent_at = ?, message_id = ? where id = ?').run(
-            Date.now(),
-            messageId,
-            digest.id,
-          );
-        },
+        // Awaited before the dot is written: if it cannot be recorded, the message is not completed.
+        beforeDataEnd: () =>
+          ctx.db.run(sql`update digests set data_sent_at = ${Date.now()}, message_id = ${messageId}
+            where id = ${digest.id}`),
       },
     );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof PermanentDeliveryError) {
-      finish('failed', { error: `${hardFailure}${reason}` });
-      markBouncedAfterRepeatedFailures(ctx, subscriber.id);
+      await markFailedForGood(ctx, subscriber.id, (tx) =>
+        finish('failed', { error: `${hardFailure}${reason}` }, tx),
+      );
       log.warn({ err: error }, 'digest refused by SMTP (5xx): failed, not retried');
       throw error;
     }
     // Not accepted (4xx, connection lost): back to queued for the retry, or failed when out of tries.
-    if (input.isLastAttempt) finish('failed', { error: reason });
+    if (input.isLastAttempt) await finish('failed', { error: reason });
     else
-      prepared(
-        ctx.db,
-        "update digests set status = 'queued', data_sent_at = null, error = ? where id = ?",
-      ).run(reason, digest.id);
+      await ctx.db.run(
+        sql`update digests set status = 'queued', data_sent_at = null, error = ${reason} where id = ${digest.id}`,
+      );
     log.warn({ err: error, isLastAttempt: input.isLastAttempt }, 'digest send failed');
     throw error;
   }
-  finish('sent', { messageId, paperCount: picks.length });
+  await finish('sent', { messageId, paperCount: picks.length });
   observeDigestSend((performance.now() - startedAt) / 1000);
   log.info({ papers: picks.length, messageId }, 'digest sent');
   return 'sent';
 }
 
-function markBouncedAfterRepeatedFailures(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>, subscriberId: number) {
-  const recent = prepared(
-    ctx.db,
-    `select status = 'failed' and error like ? as isHard from digests
-     where subscriber_id = ? and status in ('sent', 'failed') order by id desc limit ?`,
-    'pluck',
-  ).all(`${hardFailure}%`, subscriberId, hardBounceThreshold) as number[];
-  if (recent.length < hardBounceThreshold || !recent.every(Boolean)) return;
+/**
+ * A digest refused for good (5xx), and the bounce rule: when the subscriber's last
+ * `hardBounceThreshold` finished digests were all refused for good, the address is `bounced`. One
+ * transaction, with the subscriber's row locked first (PostgreSQL), so the digest's end and the
+ * verdict are seen together, and two digests of one subscriber failing at once decide in turn.
+ */
+async function markFailedForGood(
+  ctx: Pick<Ctx, 'db' | 'clock' | 'log'>,
+  subscriberId: number,
+  fail: (tx: Db) => Promise<void>,
+) {
   const now = ctx.clock();
-  inTransaction(ctx.db, () => {
-    const { changes } = prepared(
-      ctx.db,
-      "update subscribers set status = 'bounced', updated_at = ? where id = ? and status = 'active'",
-    ).run(now.getTime(), subscriberId);
-    if (changes > 0) recordEvent(ctx.db, { subscriberId, type: 'bounced', source: 'delivery', at: now });
+  const isBounced = await ctx.db.transaction(async (tx) => {
+    await tx.get(sql`select id from subscribers where id = ${subscriberId}${forUpdate(tx)}`);
+    await fail(tx);
+    const recent = await tx.column<number>(sql`
+      select case when status = 'failed' and error like ${`${hardFailure}%`} then 1 else 0 end from digests
+      where subscriber_id = ${subscriberId} and status in ('sent', 'failed') order by id desc limit ${hardBounceThreshold}`);
+    if (recent.length < hardBounceThreshold || !recent.every(Boolean)) return false;
+    const changes = await tx.run(sql`update subscribers set status = 'bounced', updated_at = ${now}
+      where id = ${subscriberId} and status = 'active'`);
+    if (changes > 0) await recordEvent(tx, { subscriberId, type: 'bounced', source: 'delivery', at: now });
+    return changes > 0;
   });
-  ctx.log.warn(
-    { subscriberId },
-    `address marked bounced after ${hardBounceThreshold} hard failures in a row`,
-  );
+  if (isBounced) {
+    ctx.log.warn(
+      { subscriberId },
+      `address marked bounced after ${hardBounceThreshold} hard failures in a row`,
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { sql } from '../db/sql.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { renderDigestEmail } from '../email/render.js';
 import type { EmailTemplates } from '../email/templates.js';
@@ -11,45 +12,47 @@ import { type DigestPick, loadDigestCandidates, pickDigestPapers, sentPaperIds }
 import { digestLinks } from './send-digest.js';
 
 /** The web version of one digest ("view in browser"): the same layout, every paper it picked. */
-export function viewDigest({
+export async function viewDigest({
   ctx,
   input,
 }: {
   ctx: Pick<Ctx, 'db' | 'tokens' | 'clock' | 'config'> & { templates: EmailTemplates };
   input: { token: string };
-}): string {
+}): Promise<string> {
   const notFound = () => new NotFoundError('This digest link is not valid.');
   const digestId = ctx.tokens.peek(input.token, 'digest');
   const digest =
     digestId === undefined
       ? undefined
-      : (ctx.db.$client
-          .prepare(
-            'select id, subscriber_id as subscriberId, local_date as localDate from digests where id = ?',
-          )
-          .get(digestId) as { id: number; subscriberId: number; localDate: string } | undefined);
-  const subscriber = digest && findSubscriberById(ctx.db, digest.subscriberId);
+      : await ctx.db.get<{ id: number; subscriberId: number; localDate: string }>(
+          sql`select id, subscriber_id as "subscriberId", local_date as "localDate" from digests where id = ${digestId}`,
+        );
+  const subscriber = digest && (await findSubscriberById(ctx.db, digest.subscriberId));
   if (!digest || !subscriber) throw notFound();
   if (
     !ctx.tokens.verify(input.token, 'digest', { id: digest.id, tokenSalt: subscriber.tokenSalt }, ctx.clock())
   ) {
     throw notFound();
   }
-  const picks = storedDigestPicks(ctx.db, digest.id);
+  const picks = await storedDigestPicks(ctx.db, digest.id);
   const values = digestEmailValues({
     picks,
     shown: picks.length,
     localDate: digest.localDate,
     // The web version is meant to be shared: it names no address and grants nothing (no manage or
     // unsubscribe link; those stay in the email), and has no link to itself.
-    subscriber: { email: '', frequency: subscriber.frequency, topics: readTopics(ctx.db, subscriber.id) },
+    subscriber: {
+      email: '',
+      frequency: subscriber.frequency,
+      topics: await readTopics(ctx.db, subscriber.id),
+    },
     urls: { web: '', manage: '', unsubscribe: '' },
   });
   return renderDigestEmail(ctx.templates, values).html;
 }
 
 /** The digest an address would get now (`paperboy preview`): nothing is stored or sent. */
-export function previewDigest({
+export async function previewDigest({
   ctx,
   input,
 }: {
@@ -57,20 +60,19 @@ export function previewDigest({
   input: { email: string };
 }) {
   const normalized = normalizeEmail(input.email);
-  const subscriber = normalized.ok ? findSubscriberByEmail(ctx.db, normalized.email) : undefined;
+  const subscriber = normalized.ok ? await findSubscriberByEmail(ctx.db, normalized.email) : undefined;
   if (!subscriber) throw new NotFoundError(`No subscriber with the address ${input.email}`);
   const now = ctx.clock();
-  const last = ctx.db.$client
-    .prepare('select planned_at from digests where subscriber_id = ? order by local_date desc limit 1')
-    .pluck()
-    .get(subscriber.id) as number | undefined;
-  const topics = readTopics(ctx.db, subscriber.id);
+  const last = await ctx.db.value<number>(
+    sql`select planned_at from digests where subscriber_id = ${subscriber.id} order by local_date desc limit 1`,
+  );
+  const topics = await readTopics(ctx.db, subscriber.id);
   const picks: DigestPick[] = pickDigestPapers(
-    loadDigestCandidates(ctx.db, now),
+    await loadDigestCandidates(ctx.db, now),
     { topics },
     {
       windowStart: windowStartFor(subscriber.frequency, last === undefined ? undefined : new Date(last), now),
-      sent: sentPaperIds(ctx.db, subscriber.id),
+      sent: await sentPaperIds(ctx.db, subscriber.id),
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);

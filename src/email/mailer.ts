@@ -22,11 +22,12 @@ export interface OutgoingEmail {
 
 export interface SendHooks {
   /**
-   * Called synchronously just before the end-of-data dot, the byte that lets the server accept the
-   * message, is written to the socket. A crash before this call means the server cannot have
-   * accepted the message; see docs/ARCHITECTURE.md (delivery).
+   * Called just before the end-of-data dot, the byte that lets the server accept the message, is
+   * written to the socket; the dot waits until the returned promise settles, and is never written if
+   * it rejects (the send then fails). A crash before this call means the server cannot have accepted
+   * the message; see docs/ARCHITECTURE.md (delivery).
    */
-  beforeDataEnd?: () => void;
+  beforeDataEnd?: () => unknown;
 }
 
 /** The SMTP server refused the message for good (5xx): retrying cannot help. */
@@ -190,7 +191,7 @@ export function createMailer(mail: Config['mail']): Mailer {
   return {
     async send(email, hooks) {
       const { raw, messageId } = await compose(email);
-      hooks?.beforeDataEnd?.();
+      await hooks?.beforeDataEnd?.();
       // The files hold working confirm and manage links: owner only. A directory that already
       // exists keeps its mode (it may not be paperboy's); each file is new (`wx`), so gets 0600.
       mkdirSync(mail.outboxDir, { recursive: true, mode: 0o700 });

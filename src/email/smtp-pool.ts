@@ -33,7 +33,7 @@ interface PooledConnection {
   sent: number;
   isBroken: boolean;
   /** Runs (once) when the end-of-data dot of the current message is about to be written. */
-  beforeDot?: () => void;
+  beforeDot?: () => unknown;
   wrappedSocket?: object;
 }
 
@@ -230,7 +230,13 @@ export function createSmtpPool(settings: SmtpSettings, maxConnections = 5) {
         if (terminators.has(chunk.toString())) {
           const hook = pooled.beforeDot;
           pooled.beforeDot = undefined;
-          hook();
+          // The dot waits for the hook (a database write); nothing else is written meanwhile, as the
+          // client waits for the server's answer to the dot. A failed hook ends the connection instead.
+          new Promise((resolve) => resolve(hook())).then(
+            () => write(chunk, ...rest),
+            (error: unknown) => socket.destroy(error instanceof Error ? error : new Error(String(error))),
+          );
+          return true;
         }
       }
       return write(chunk, ...rest);
@@ -273,11 +279,11 @@ export function createSmtpPool(settings: SmtpSettings, maxConnections = 5) {
   }
 
   return {
-    /** Sends one message; `beforeDot` runs synchronously just before the end-of-data dot is written. */
+    /** Sends one message; the end-of-data dot is written once `beforeDot` has settled. */
     async send(
       envelope: { from: string; to: string[] },
       message: Buffer,
-      beforeDot?: () => void,
+      beforeDot?: () => unknown,
     ): Promise<void> {
       const pooled = await acquire();
       try {

@@ -1,16 +1,16 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { AppError, UnauthorizedError } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 import { bearerToken } from './middleware.js';
 import { originOf } from './same-origin.js';
 
 /** What admin auth needs: the token, the public URL (for origin checks) and Redis (failures, sessions). */
 export interface AdminAuthDeps {
   config: Pick<Config, 'adminToken' | 'http' | 'redis'>;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 /** Failed admin sign-ins a client may make per window before even the right token is refused. */

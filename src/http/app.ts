@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
 import type { Ctx } from '../context.js';
 import { viewDigest } from '../digests/view-digest.js';
 import type { EmailTemplates } from '../email/templates.js';
 import { AppError } from '../errors.js';
 import { createScrapeRegistry } from '../metrics.js';
+import type { RedisClient } from '../queue/connection.js';
 import { readQueueCounts } from '../queue/counts.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { perMinuteLimit } from './middleware.js';
@@ -27,7 +27,7 @@ const publicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
 
 export interface AppDeps {
   ctx: Ctx;
-  redis: Redis;
+  redis: RedisClient;
   templates: EmailTemplates;
   /** The producer's queues: counted by stats and /metrics, browsed by the dashboard. */
   queues: Record<string, Queue>;
@@ -75,8 +75,8 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
 
   app.use(queueDashboard(ctx, queues, redis));
   app.use(pages(ctx, limit));
-  app.get('/digests/:token', (req, res) => {
-    res.send(viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));
+  app.get('/digests/:token', async (req, res) => {
+    res.send(await viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));
   });
   app.use((_req, res) => {
     res

@@ -1,8 +1,9 @@
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { type RedisReply, RedisStore } from 'rate-limit-redis';
 import { AppError } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 
 export const bodyLimit = '64kb';
 
@@ -25,7 +26,7 @@ export const formBody = express.urlencoded({ extended: false, limit: bodyLimit, 
  * shares it. `name` keeps the counters of different limits apart.
  */
 export function perMinuteLimit(
-  redis: Redis,
+  redis: RedisClient,
   options: { prefix: string; name: string; perMinute: number },
 ): RequestHandler {
   return rateLimit({
@@ -35,8 +36,18 @@ export function perMinuteLimit(
     legacyHeaders: false,
     store: new RedisStore({
       prefix: `${options.prefix}:ratelimit:${options.name}:`,
-      sendCommand: (command: string, ...args: string[]) =>
-        redis.call(command, ...args) as Promise<RedisReply>,
+      sendCommandCluster: ({ command: [name = '', ...args] }) => {
+        // On a Cluster, ioredis routes EVALSHA by its key but SCRIPT LOAD (no key) to any one node:
+        // load the store's scripts on every master, so the one holding the prefix's slot has them.
+        // (Before the slots are known, one node; the store reloads on the NOSCRIPT that may follow.)
+        const masters = redis instanceof Cluster ? redis.nodes('master') : [];
+        if (masters.length > 0 && name.toUpperCase() === 'SCRIPT') {
+          return Promise.all(masters.map((node) => node.call(name, ...args))).then(
+            ([sha]) => sha as RedisReply,
+          );
+        }
+        return redis.call(name, ...args) as Promise<RedisReply>;
+      },
     }),
     handler: (_req, _res, next) =>
       next(new AppError('rate_limited', 'Too many requests; try again in a minute')),

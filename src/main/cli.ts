@@ -1,14 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
-import type { Db } from '../db/client.js';
-import { migrateDatabase, openDatabase } from '../db/client.js';
+import { ConfigError, type DatabaseConfig, loadConfig } from '../config.js';
+import { DatabaseUnavailableError, type Db, inIds, openMigratedDatabase } from '../db/client.js';
+import { sql } from '../db/sql.js';
 import { planDigests } from '../digests/plan-digests.js';
 import { previewDigest } from '../digests/view-digest.js';
 import { compileEmailTemplates } from '../email/templates.js';
 import { NotFoundError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { copyStore, TargetNotEmptyError } from '../ops/copy-store.js';
 import { FeedError } from '../papers/fetch-feed.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
@@ -30,7 +31,11 @@ Commands:
             plan the digests due now (or today's for every active subscriber); --wait also
             sends them in this process and prints the counts
   preview <email> [--out FILE]
-            render the digest that address would get now; sends nothing`;
+            render the digest that address would get now; sends nothing
+  copy --to DATABASE_URL [--replace]
+            copy this install (DATABASE_URL) into another database, e.g. SQLite to
+            PostgreSQL; refuses a target that holds rows unless --replace. Stop paperboy
+            first; keep SECRET_KEY, so links in emails already sent keep working`;
 
 const roles = {
   start: { http: true, workers: true },
@@ -42,12 +47,10 @@ const roles = {
 async function waitForDigests(db: Db, ids: number[], progress: ProgressReporter) {
   const counts = { sent: 0, skipped: 0, failed: 0 };
   if (ids.length === 0) return counts;
-  const statusOf = db.$client.prepare(
-    `select status, count(*) as n from digests where id in (select value from json_each(?)) group by status`,
-  );
-  const list = JSON.stringify(ids);
   for (;;) {
-    const rows = statusOf.all(list) as { status: string; n: number }[];
+    const rows = await db.all<{ status: string; n: number }>(
+      sql`select status, count(*) as n from digests where id ${inIds(db, ids)} group by status`,
+    );
     const by = Object.fromEntries(rows.map((row) => [row.status, row.n])) as Record<string, number>;
     const done = (by.sent ?? 0) + (by.skipped ?? 0) + (by.failed ?? 0);
     progress.update(done, ids.length);
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       at: { type: 'string' },
       wait: { type: 'boolean' },
       out: { type: 'string' },
+      to: { type: 'string' },
+      replace: { type: 'boolean' },
     },
   });
   const command = positionals[0] ?? 'start';
@@ -92,17 +97,15 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
 
   if (command === 'migrate') {
-    const db = openDatabase(config.databasePath);
-    migrateDatabase(db);
-    db.$client.close();
-    log.info({ database: config.databasePath }, 'migrations applied');
+    const db = await openMigratedDatabase(config.database);
+    await db.close();
+    log.info({ database: config.database.dialect }, 'migrations applied');
     return 0;
   }
   if (command === 'ingest') {
     const source = positionals[1];
     if (!source) throw new UsageError('ingest needs a source: hf-daily, arxiv:<cats> or a file');
-    const db = openDatabase(config.databasePath);
-    migrateDatabase(db);
+    const db = await openMigratedDatabase(config.database);
     const progress = createProgress(`ingest ${source}`, log);
     try {
       const result = await ingestPapers({
@@ -121,14 +124,13 @@ async function main(argv: string[]): Promise<number> {
       if (error instanceof FeedError) throw new UsageError(`ingest ${source} failed: ${error.message}`, 1);
       throw error;
     } finally {
-      db.$client.close();
+      await db.close();
     }
   }
   if (command === 'preview') {
     const email = positionals[1];
     if (!email) throw new UsageError('preview needs an email address');
-    const db = openDatabase(config.databasePath);
-    migrateDatabase(db);
+    const db = await openMigratedDatabase(config.database);
     try {
       const ctx = {
         config,
@@ -137,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
         tokens: createTokens(config.secretKey),
         templates: await compileEmailTemplates(),
       };
-      const preview = previewDigest({ ctx, input: { email } });
+      const preview = await previewDigest({ ctx, input: { email } });
       if (values.out) {
         writeFileSync(values.out, preview.html);
         console.error(
@@ -151,7 +153,53 @@ async function main(argv: string[]): Promise<number> {
       if (error instanceof NotFoundError) throw new UsageError(error.message, 1);
       throw error;
     } finally {
-      db.$client.close();
+      await db.close();
+    }
+  }
+  if (command === 'copy') {
+    if (!values.to) throw new UsageError('copy needs --to DATABASE_URL (postgres://… or file:PATH)');
+    let targetConfig: DatabaseConfig;
+    try {
+      targetConfig = loadConfig({ ...process.env, DATABASE_URL: values.to }).database;
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(`--to: ${error.problems.join('; ')}`);
+      throw error;
+    }
+    if (targetConfig.url === config.database.url)
+      throw new UsageError('--to names the database being copied');
+    const source = await openMigratedDatabase(config.database);
+    try {
+      const target = await openMigratedDatabase(targetConfig);
+      const progress = createProgress('copy', log);
+      try {
+        const result = await copyStore({
+          source,
+          target,
+          replace: values.replace,
+          onProgress: progress.update,
+        });
+        progress.stop();
+        const width = Math.max(...result.tables.map((table) => table.name.length));
+        for (const table of result.tables) {
+          console.log(`${table.name.padEnd(width)}  ${table.source} → ${table.target}`);
+        }
+        if (result.tables.some((table) => table.source !== table.target)) {
+          throw new UsageError(
+            'counts differ: the source changed during the copy? Stop paperboy and copy again with --replace',
+            1,
+          );
+        }
+        console.log(`copied ${result.tables.reduce((sum, table) => sum + table.target, 0)} rows`);
+        return 0;
+      } catch (error) {
+        progress.stop();
+        if (error instanceof TargetNotEmptyError) throw new UsageError(error.message, 1);
+        throw error;
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await source.close();
     }
   }
   if (command === 'digest') {
@@ -214,7 +262,11 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // Known start-up failures get one clear line; anything else keeps its stack for the bug report.
-  if (error instanceof ConfigError || error instanceof RedisUnavailableError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof RedisUnavailableError ||
+    error instanceof DatabaseUnavailableError
+  ) {
     console.error(`paperboy: ${error.message}`);
   } else if (error instanceof UsageError) {
     console.error(`paperboy: ${error.message}`);

@@ -4,7 +4,7 @@ import type { Worker } from 'bullmq';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Ctx, MailCtx } from '../context.js';
-import { type Db, migrateDatabase, openDatabase } from '../db/client.js';
+import { type Db, openMigratedDatabase } from '../db/client.js';
 import { planDigests } from '../digests/plan-digests.js';
 import { createCandidatesCache, type SendCtx, sendDigest } from '../digests/send-digest.js';
 import { createMailer, type Mailer } from '../email/mailer.js';
@@ -47,11 +47,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
   const log = options.log ?? createLogger(config.logLevel);
   // First: a bad SMTP setting or CA file should stop start-up before any connection is opened.
   const mailer: Mailer | undefined = options.workers ? createMailer(config.mail) : undefined;
-  await checkRedis(config.redis.url);
+  await checkRedis(config.redis);
 
-  const db = openDatabase(config.databasePath);
-  migrateDatabase(db);
-  const redis = createRedis(config.redis.url);
+  const db = await openMigratedDatabase(config.database);
+  const redis = createRedis(config.redis);
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   const producer = createProducer(redis, config.redis.prefix, log);
   const ctx: Ctx = {
@@ -126,7 +125,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
       await producer.close();
       mailer?.close();
       await redis.quit().catch(() => redis.disconnect());
-      db.$client.close();
+      await db.close();
     })();
     return closing;
   };

@@ -1,16 +1,12 @@
-import { count, desc, gte, inArray, max } from 'drizzle-orm';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/client.js';
 import {
   type DigestStatus,
   digestStatuses,
-  digests,
-  ingestRuns,
-  papers,
   type SubscriberStatus,
   subscriberStatuses,
-  subscribers,
 } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 
 const dayMs = 24 * 3600_000;
 export const ingestStatuses = ['ok', 'failed'] as const;
@@ -22,79 +18,70 @@ function countByStatus<S extends string>(statuses: readonly S[], rows: { status:
   return counts;
 }
 
-export function countSubscribersByStatus(db: Db): Record<SubscriberStatus, number> {
-  const rows = db
-    .select({ status: subscribers.status, count: count() })
-    .from(subscribers)
-    .groupBy(subscribers.status)
-    .all();
+export async function countSubscribersByStatus(db: Db): Promise<Record<SubscriberStatus, number>> {
+  const rows = await db.all<{ status: SubscriberStatus; count: number }>(
+    sql`select status, count(*) as count from subscribers group by status`,
+  );
   return countByStatus(subscriberStatuses, rows);
 }
 
-export function countDigestsByStatus(db: Db): Record<DigestStatus, number> {
-  const rows = db
-    .select({ status: digests.status, count: count() })
-    .from(digests)
-    .groupBy(digests.status)
-    .all();
+export async function countDigestsByStatus(db: Db): Promise<Record<DigestStatus, number>> {
+  const rows = await db.all<{ status: DigestStatus; count: number }>(
+    sql`select status, count(*) as count from digests group by status`,
+  );
   return countByStatus(digestStatuses, rows);
 }
 
-export function countIngestRunsByStatus(db: Db): Record<(typeof ingestStatuses)[number], number> {
-  const rows = db
-    .select({ status: ingestRuns.status, count: count() })
-    .from(ingestRuns)
-    .groupBy(ingestRuns.status)
-    .all();
+export async function countIngestRunsByStatus(
+  db: Db,
+): Promise<Record<(typeof ingestStatuses)[number], number>> {
+  const rows = await db.all<{ status: (typeof ingestStatuses)[number]; count: number }>(
+    sql`select status, count(*) as count from ingest_runs group by status`,
+  );
   return countByStatus(ingestStatuses, rows);
 }
 
 /** All stored papers, or those first stored at or after `since`. */
-export function countPapers(db: Db, since?: Date): number {
-  const query = db.select({ count: count() }).from(papers);
-  return (since ? query.where(gte(papers.firstSeenAt, since)) : query).get()?.count ?? 0;
+export async function countPapers(db: Db, since = new Date(0)): Promise<number> {
+  return (await db.value<number>(sql`select count(*) from papers where first_seen_at >= ${since}`)) ?? 0;
 }
 
 /** When the newest digest was planned: the last tick that planned anything. */
-export function lastPlannedAt(db: Db): Date | null {
-  return (
-    db
-      .select({ at: max(digests.plannedAt) })
-      .from(digests)
-      .get()?.at ?? null
-  );
+export async function lastPlannedAt(db: Db): Promise<Date | null> {
+  const at = await db.value<number | null>(sql`select max(planned_at) from digests`);
+  return at === null || at === undefined ? null : new Date(at);
 }
 
-const runFields = {
-  source: ingestRuns.source,
-  finishedAt: ingestRuns.finishedAt,
-  status: ingestRuns.status,
-  inserted: ingestRuns.inserted,
-  updated: ingestRuns.updated,
-  rejected: ingestRuns.rejected,
-  error: ingestRuns.error,
-};
+export interface IngestRunSummary {
+  source: string;
+  finishedAt: Date;
+  status: (typeof ingestStatuses)[number];
+  inserted: number;
+  updated: number;
+  rejected: number;
+  error: string | null;
+}
+
+const runColumns = sql.raw('source, finished_at as "finishedAt", status, inserted, updated, rejected, error');
+const toRunSummary = (
+  row: Omit<IngestRunSummary, 'finishedAt'> & { finishedAt: number },
+): IngestRunSummary => ({
+  ...row,
+  finishedAt: new Date(row.finishedAt),
+});
 
 /** Sources whose latest run is older than this drop out of the per-source view (old one-off files). */
 const ingestSourceHorizonMs = 7 * dayMs;
 
 /** The latest run of each source that ran in the last week, by source name. */
-export function latestIngestRunsBySource(ctx: Pick<Ctx, 'db' | 'clock'>) {
+export async function latestIngestRunsBySource(ctx: Pick<Ctx, 'db' | 'clock'>): Promise<IngestRunSummary[]> {
   const since = new Date(ctx.clock().getTime() - ingestSourceHorizonMs);
-  const latestIds = ctx.db
-    .select({ id: max(ingestRuns.id) })
-    .from(ingestRuns)
-    .where(gte(ingestRuns.finishedAt, since))
-    .groupBy(ingestRuns.source);
-  return ctx.db
-    .select(runFields)
-    .from(ingestRuns)
-    .where(inArray(ingestRuns.id, latestIds))
-    .orderBy(ingestRuns.source)
-    .all();
+  const rows = await ctx.db.all<Parameters<typeof toRunSummary>[0]>(sql`
+    select ${runColumns} from ingest_runs where id in (
+      select max(id) from ingest_runs where finished_at >= ${since} group by source)
+    order by source`);
+  return rows.map(toRunSummary);
 }
-
-export type IngestRunSummary = ReturnType<typeof latestIngestRunsBySource>[number];
 
 export interface DatabaseStats {
   subscribers: Record<SubscriberStatus, number>;
@@ -105,18 +92,23 @@ export interface DatabaseStats {
 }
 
 /** What an operator looks at first: counts by state, the latest ingestion and the latest planning. */
-export function readDatabaseStats(ctx: Pick<Ctx, 'db' | 'clock'>): DatabaseStats {
+export async function readDatabaseStats(ctx: Pick<Ctx, 'db' | 'clock'>): Promise<DatabaseStats> {
   const { db } = ctx;
-  const lastIngest = db.select(runFields).from(ingestRuns).orderBy(desc(ingestRuns.id)).limit(1).get();
-  const plannedAt = lastPlannedAt(db);
+  const [lastIngest, plannedAt, subscribers, total, firstSeenLast24h, digests] = await Promise.all([
+    db.get<Parameters<typeof toRunSummary>[0]>(
+      sql`select ${runColumns} from ingest_runs order by id desc limit 1`,
+    ),
+    lastPlannedAt(db),
+    countSubscribersByStatus(db),
+    countPapers(db),
+    countPapers(db, new Date(ctx.clock().getTime() - dayMs)),
+    countDigestsByStatus(db),
+  ]);
   return {
-    subscribers: countSubscribersByStatus(db),
-    papers: {
-      total: countPapers(db),
-      firstSeenLast24h: countPapers(db, new Date(ctx.clock().getTime() - dayMs)),
-    },
-    digests: countDigestsByStatus(db),
-    lastIngest: lastIngest ?? null,
+    subscribers,
+    papers: { total, firstSeenLast24h },
+    digests,
+    lastIngest: lastIngest ? toRunSummary(lastIngest) : null,
     lastTick: plannedAt ? { plannedAt } : null,
   };
 }

@@ -5,13 +5,13 @@ import type { Ctx } from '../context.js';
 /** Ingestion needs no queue or tokens, so `paperboy ingest` runs without Redis. */
 export type IngestCtx = Pick<Ctx, 'config' | 'db' | 'clock' | 'log'>;
 
-import { ingestRuns, type PaperSource } from '../db/schema.js';
+import type { PaperSource } from '../db/schema.js';
 import { FeedError } from './fetch-feed.js';
 import { fetchArxiv, parseArxivAtom } from './sources/arxiv-atom.js';
 import type { ParsedBatch, Rejected } from './sources/batch.js';
 import { fetchHfDaily } from './sources/hf-daily.js';
 import { parsePapersJson } from './sources/json.js';
-import { upsertPapers } from './store.js';
+import { recordIngestRun, upsertPapers } from './store.js';
 
 export interface IngestResult {
   source: string;
@@ -84,26 +84,23 @@ function resolveSource(ctx: IngestCtx, source: string, date: string | undefined,
 }
 
 /** Stores a parsed batch and records the run. */
-export function storeBatch(
+export async function storeBatch(
   ctx: IngestCtx,
   source: string,
   kind: PaperSource,
   batch: ParsedBatch,
   startedAt: Date,
 ) {
-  const { inserted, updated } = upsertPapers(ctx.db, batch.records, kind, ctx.clock());
-  ctx.db
-    .insert(ingestRuns)
-    .values({
-      source,
-      startedAt,
-      finishedAt: ctx.clock(),
-      status: 'ok',
-      inserted,
-      updated,
-      rejected: batch.rejected.length,
-    })
-    .run();
+  const { inserted, updated } = await upsertPapers(ctx.db, batch.records, kind, ctx.clock());
+  await recordIngestRun(ctx.db, {
+    source,
+    startedAt,
+    finishedAt: ctx.clock(),
+    status: 'ok',
+    inserted,
+    updated,
+    rejected: batch.rejected.length,
+  });
   for (const rejected of batch.rejected.slice(0, 20)) ctx.log.warn({ source, ...rejected }, 'paper rejected');
   return { source, inserted, updated, rejected: batch.rejected };
 }
@@ -130,13 +127,16 @@ export async function ingestPapers({
       batch.records.length + batch.rejected.length,
       batch.records.length + batch.rejected.length,
     );
-    return storeBatch(ctx, input.source, source.kind, batch, startedAt);
+    return await storeBatch(ctx, input.source, source.kind, batch, startedAt);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    ctx.db
-      .insert(ingestRuns)
-      .values({ source: input.source, startedAt, finishedAt: ctx.clock(), status: 'failed', error: message })
-      .run();
+    await recordIngestRun(ctx.db, {
+      source: input.source,
+      startedAt,
+      finishedAt: ctx.clock(),
+      status: 'failed',
+      error: message,
+    });
     ctx.log.error({ source: input.source, reason: message }, 'ingestion failed');
     throw error;
   }

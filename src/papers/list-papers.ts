@@ -47,9 +47,9 @@ export function toPaperView(paper: Paper) {
 }
 
 /** Papers newest first; `q` is a plain word search (every word must occur, stemmed). */
-export function listPapers({ ctx, input }: { ctx: Pick<Ctx, 'db'>; input: ListPapersInput }) {
+export async function listPapers({ ctx, input }: { ctx: Pick<Ctx, 'db'>; input: ListPapersInput }) {
   const words = input.q?.match(/[\p{L}\p{N}]+/gu) ?? [];
-  const papers = searchPapers(ctx.db, {
+  const papers = await searchPapers(ctx.db, {
     words,
     since: input.since ? new Date(input.since) : undefined,
     limit: input.limit ?? 50,

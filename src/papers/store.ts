@@ -1,7 +1,14 @@
-import { type Db, prepared } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { Paper, PaperSource } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 import type { MatchablePaper } from '../topics/match.js';
 import type { PaperRecord } from './normalize.js';
+
+/** Every column of `papers` but PostgreSQL's search vector, as `rowToPaper` reads them. */
+export const paperColumns =
+  sql.raw(`p.id, p.arxiv_id, p.title, p.abstract, p.authors, p.categories, p.published_at,
+  p.upvotes, p.ai_summary, p.ai_keywords, p.github_repo, p.project_page, p.thumbnail, p.source, p.first_seen_at,
+  p.updated_at`);
 
 export interface UpsertResult {
   inserted: number;
@@ -15,73 +22,85 @@ const json = (value: unknown) => (value === undefined ? null : JSON.stringify(va
  * keeps its stored value (arXiv has no upvotes, HF no categories); `first_seen_at` is never touched.
  * A row only counts as updated when something in it actually changed.
  */
-export function upsertPapers(
+export async function upsertPapers(
   db: Db,
   records: readonly PaperRecord[],
   source: PaperSource,
   now: Date,
-): UpsertResult {
-  const sqlite = db.$client;
-  const exists = sqlite.prepare('select 1 from papers where arxiv_id = ?').pluck();
-  const upsert = sqlite.prepare(`
+): Promise<UpsertResult> {
+  // The same paper twice in one batch (v1 and v2): the later record wins.
+  const unique = [...new Map(records.map((record) => [record.arxivId, record])).values()];
+  return db.transaction(async (tx) => {
+    const result: UpsertResult = { inserted: 0, updated: 0 };
+    for (const record of unique) {
+      const isKnown =
+        (await tx.value(sql`select 1 from papers where arxiv_id = ${record.arxivId}`)) !== undefined;
+      const changes = await tx.run(upsertPaper(record, source, now));
+      if (!isKnown) result.inserted += 1;
+      else if (changes > 0) result.updated += 1;
+    }
+    return result;
+  });
+}
+
+function upsertPaper(record: PaperRecord, source: PaperSource, now: Date) {
+  const categories = sql.param(json(record.categories));
+  const upvotes = sql.param(record.upvotes ?? null);
+  const aiSummary = sql.param(record.aiSummary ?? null);
+  const aiKeywords = sql.param(json(record.aiKeywords));
+  const githubRepo = sql.param(record.githubRepo ?? null);
+  const projectPage = sql.param(record.projectPage ?? null);
+  const thumbnail = sql.param(record.thumbnail ?? null);
+  const at = sql.param(now);
+  return sql`
     insert into papers (arxiv_id, title, abstract, authors, categories, published_at, upvotes, ai_summary,
       ai_keywords, github_repo, project_page, thumbnail, source, first_seen_at, updated_at)
-    values (@arxivId, @title, @abstract, @authors, coalesce(@categories, '[]'), @publishedAt, coalesce(@upvotes, 0),
-      @aiSummary, @aiKeywords, @githubRepo, @projectPage, @thumbnail, @source, @now, @now)
+    values (${record.arxivId}, ${record.title}, ${record.abstract}, ${json(record.authors)},
+      coalesce(${categories}, '[]'), ${record.publishedAt}, coalesce(${upvotes}, 0), ${aiSummary}, ${aiKeywords},
+      ${githubRepo}, ${projectPage}, ${thumbnail}, ${source}, ${at}, ${at})
     on conflict (arxiv_id) do update set
       title = excluded.title,
       abstract = excluded.abstract,
       authors = excluded.authors,
-      categories = coalesce(@categories, papers.categories),
+      categories = coalesce(${categories}, papers.categories),
       published_at = excluded.published_at,
-      upvotes = coalesce(@upvotes, papers.upvotes),
-      ai_summary = coalesce(@aiSummary, papers.ai_summary),
-      ai_keywords = coalesce(@aiKeywords, papers.ai_keywords),
-      github_repo = coalesce(@githubRepo, papers.github_repo),
-      project_page = coalesce(@projectPage, papers.project_page),
-      thumbnail = coalesce(@thumbnail, papers.thumbnail),
-      updated_at = @now
-    where papers.title is not excluded.title
-      or papers.abstract is not excluded.abstract
-      or papers.authors is not excluded.authors
-      or papers.categories is not coalesce(@categories, papers.categories)
-      or papers.published_at is not excluded.published_at
-      or papers.upvotes is not coalesce(@upvotes, papers.upvotes)
-      or papers.ai_summary is not coalesce(@aiSummary, papers.ai_summary)
-      or papers.ai_keywords is not coalesce(@aiKeywords, papers.ai_keywords)
-      or papers.github_repo is not coalesce(@githubRepo, papers.github_repo)
-      or papers.project_page is not coalesce(@projectPage, papers.project_page)
-      or papers.thumbnail is not coalesce(@thumbnail, papers.thumbnail)`);
+      upvotes = coalesce(${upvotes}, papers.upvotes),
+      ai_summary = coalesce(${aiSummary}, papers.ai_summary),
+      ai_keywords = coalesce(${aiKeywords}, papers.ai_keywords),
+      github_repo = coalesce(${githubRepo}, papers.github_repo),
+      project_page = coalesce(${projectPage}, papers.project_page),
+      thumbnail = coalesce(${thumbnail}, papers.thumbnail),
+      updated_at = ${at}
+    where papers.title is distinct from excluded.title
+      or papers.abstract is distinct from excluded.abstract
+      or papers.authors is distinct from excluded.authors
+      or papers.categories is distinct from coalesce(${categories}, papers.categories)
+      or papers.published_at is distinct from excluded.published_at
+      or papers.upvotes is distinct from coalesce(${upvotes}, papers.upvotes)
+      or papers.ai_summary is distinct from coalesce(${aiSummary}, papers.ai_summary)
+      or papers.ai_keywords is distinct from coalesce(${aiKeywords}, papers.ai_keywords)
+      or papers.github_repo is distinct from coalesce(${githubRepo}, papers.github_repo)
+      or papers.project_page is distinct from coalesce(${projectPage}, papers.project_page)
+      or papers.thumbnail is distinct from coalesce(${thumbnail}, papers.thumbnail)`;
+}
 
-  // The same paper twice in one batch (v1 and v2): the later record wins.
-  const unique = [...new Map(records.map((record) => [record.arxivId, record])).values()];
-  return sqlite
-    .transaction(() => {
-      const result: UpsertResult = { inserted: 0, updated: 0 };
-      for (const record of unique) {
-        const isKnown = exists.get(record.arxivId) !== undefined;
-        const { changes } = upsert.run({
-          arxivId: record.arxivId,
-          title: record.title,
-          abstract: record.abstract,
-          authors: json(record.authors),
-          categories: json(record.categories),
-          publishedAt: record.publishedAt.getTime(),
-          upvotes: record.upvotes ?? null,
-          aiSummary: record.aiSummary ?? null,
-          aiKeywords: json(record.aiKeywords),
-          githubRepo: record.githubRepo ?? null,
-          projectPage: record.projectPage ?? null,
-          thumbnail: record.thumbnail ?? null,
-          source,
-          now: now.getTime(),
-        });
-        if (!isKnown) result.inserted += 1;
-        else if (changes > 0) result.updated += 1;
-      }
-      return result;
-    })
-    .immediate();
+/** One ingestion run, as the operator's views and metrics read it. */
+export async function recordIngestRun(
+  db: Db,
+  run: {
+    source: string;
+    startedAt: Date;
+    finishedAt: Date;
+    status: 'ok' | 'failed';
+    inserted?: number;
+    updated?: number;
+    rejected?: number;
+    error?: string;
+  },
+): Promise<void> {
+  await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error)
+    values (${run.source}, ${run.startedAt}, ${run.finishedAt}, ${run.status}, ${run.inserted ?? 0},
+      ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null})`);
 }
 
 export interface PaperSearch {
@@ -91,29 +110,39 @@ export interface PaperSearch {
   limit: number;
 }
 
-/** Newest first (by publication, then by arrival). */
-export function searchPapers(db: Db, search: PaperSearch): Paper[] {
-  const params: Record<string, unknown> = { limit: search.limit, since: search.since?.getTime() ?? 0 };
-  let match = '';
+/**
+ * Newest first (by publication, then by arrival). The words are data on both stores: each quoted for
+ * FTS5, so its operators are plain text; one `plainto_tsquery` on PostgreSQL, which has no operators.
+ */
+export async function searchPapers(db: Db, search: PaperSearch): Promise<Paper[]> {
+  const since = search.since ?? new Date(0);
+  let match = sql``;
   if (search.words && search.words.length > 0) {
-    // Each word quoted, so FTS5 operators in user input are plain text.
-    params.match = search.words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' ');
-    match = 'and p.id in (select rowid from papers_fts where papers_fts match @match)';
+    if (db.dialect === 'postgres') {
+      // Only stop words ("the"): no filter, as FTS5 (no stop words) would match nearly every paper.
+      const query = sql.param(search.words.join(' '));
+      match = sql`and (numnode(plainto_tsquery('english', ${query})) = 0
+        or p.search @@ plainto_tsquery('english', ${query}))`;
+    } else {
+      const quoted = search.words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' ');
+      match = sql`and p.id in (select rowid from papers_fts where papers_fts match ${quoted})`;
+    }
   }
-  const rows = db.$client
-    .prepare(
-      `select * from papers p where p.first_seen_at >= @since ${match}
-       order by p.published_at desc, p.id desc limit @limit`,
-    )
-    .all(params) as Record<string, unknown>[];
+  const rows =
+    await db.all(sql`select ${paperColumns} from papers p where p.first_seen_at >= ${since} ${match}
+    order by p.published_at desc, p.id desc limit ${search.limit}`);
   return rows.map(rowToPaper);
 }
 
+/** The highest paper id: it changes whenever a paper arrives, so caches of papers compare it. */
+export async function newestPaperId(db: Db): Promise<number> {
+  return (await db.value<number>(sql`select coalesce(max(id), 0) from papers`)) ?? 0;
+}
+
 /** Papers first seen at or after `since`, newest arrivals first, at most `limit`. */
-export function papersFirstSeenSince(db: Db, since: Date, limit: number): Paper[] {
-  const rows = db.$client
-    .prepare('select * from papers where first_seen_at >= ? order by first_seen_at desc, id desc limit ?')
-    .all(since.getTime(), limit) as Record<string, unknown>[];
+export async function papersFirstSeenSince(db: Db, since: Date, limit: number): Promise<Paper[]> {
+  const rows = await db.all(sql`select ${paperColumns} from papers p where first_seen_at >= ${since}
+    order by first_seen_at desc, id desc limit ${limit}`);
   return rows.map(rowToPaper);
 }
 
@@ -135,26 +164,21 @@ export interface MatchablePaperRow extends MatchablePaper {
  * only the columns matching needs: for reading many papers in small steps (keyset paging on
  * `first_seen_at, id`) without holding the event loop for one long read.
  */
-export function matchablePapersPage(
+export async function matchablePapersPage(
   db: Db,
   since: Date,
   cursor: PaperCursor | undefined,
   limit: number,
-): MatchablePaperRow[] {
-  const after = cursor ?? { firstSeenAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
-  // Named parameters, so that SQLite sees one :seen in both places and bounds the index range from
-  // above too: with anonymous ones every page scanned from :since up (1.9 s instead of 0.1 s for
-  // 10,000 papers).
-  const rows = prepared(
-    db,
-    `select id, arxiv_id, title, abstract, authors, categories, ai_keywords, upvotes, published_at, first_seen_at
-     from papers
-     where first_seen_at >= :since and (first_seen_at < :seen or (first_seen_at = :seen and id < :id))
-     order by first_seen_at desc, id desc limit :limit`,
-  ).all({ since: since.getTime(), seen: after.firstSeenAt, id: after.id, limit }) as Record<
-    string,
-    unknown
-  >[];
+): Promise<MatchablePaperRow[]> {
+  const after = cursor ?? { firstSeenAt: Number.MAX_SAFE_INTEGER, id: 2 ** 31 - 1 }; // ids are 32-bit on PostgreSQL
+  // One parameter for the cursor's instant, used twice, so that SQLite bounds the index range from
+  // above too: with two copies every page scanned from `since` up (1.9 s instead of 0.1 s for 10,000).
+  const seen = sql.param(after.firstSeenAt);
+  const rows = await db.all(sql`
+    select id, arxiv_id, title, abstract, authors, categories, ai_keywords, upvotes, published_at, first_seen_at
+    from papers
+    where first_seen_at >= ${since} and (first_seen_at < ${seen} or (first_seen_at = ${seen} and id < ${after.id}))
+    order by first_seen_at desc, id desc limit ${limit}`);
   return rows.map((row) => ({
     id: row.id as number,
     arxivId: row.arxiv_id as string,

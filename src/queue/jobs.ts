@@ -24,9 +24,15 @@ export const jobCatalog = {
   },
   'send-digest': {
     queue: 'send',
-    payload: z.object({ digestId: z.number().int().positive() }),
-    // One job per digest row: adding it twice is a no-op, so planning may safely re-enqueue.
-    jobId: (payload: { digestId: number }) => `digest-${payload.digestId}`,
+    // `plannedAt` (the row's, in ms) only names the job; optional for jobs queued by older versions.
+    payload: z.object({ digestId: z.number().int().positive(), plannedAt: z.number().int().optional() }),
+    // One job per digest row: adding it twice is a no-op, so planning may safely re-enqueue. The
+    // planning time makes the id unique across databases too: BullMQ keeps finished jobs for a day,
+    // and a fresh database (or another install on the same QUEUE_PREFIX) starts its ids at 1 again.
+    jobId: (payload: { digestId: number; plannedAt?: number }) =>
+      payload.plannedAt === undefined
+        ? `digest-${payload.digestId}`
+        : `digest-${payload.digestId}-${payload.plannedAt}`,
     // 4xx and connection errors: ~5 s, 10 s, 20 s … about 40 minutes in all.
     options: { attempts: 10, backoff: { type: 'exponential', delay: 5000 } },
   },

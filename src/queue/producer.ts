@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import type { RedisClient } from './connection.js';
 import {
   type Enqueue,
   type EnqueueMany,
@@ -17,7 +17,7 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export function createProducer(connection: Redis, prefix: string, log: Logger): Producer {
+export function createProducer(connection: RedisClient, prefix: string, log: Logger): Producer {
   const queues = Object.fromEntries(
     queueNames.map((name) => {
       const queue = new Queue(name, { connection, prefix });
@@ -29,7 +29,7 @@ export function createProducer(connection: Redis, prefix: string, log: Logger): 
   const jobFor = (name: JobName, payload: unknown) => {
     const job = jobCatalog[name];
     const data = job.payload.parse(payload);
-    const jobId = 'jobId' in job ? job.jobId(data as { digestId: number }) : undefined;
+    const jobId = 'jobId' in job ? job.jobId(data as { digestId: number; plannedAt?: number }) : undefined;
     return {
       name,
       data,

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { mailboxKey } from '../subscribers/email-address.js';
+import type { RedisClient } from './connection.js';
 
 // One email per window, and no more than `dailyCap` a day, per mailbox; atomic, so concurrent
 // requests from several `serve` processes cannot both pass.
@@ -17,7 +17,7 @@ return 1`;
  * HMAC of the mailbox, so Redis never holds an address.
  */
 export function createEmailThrottle(
-  redis: Redis,
+  redis: RedisClient,
   options: { prefix: string; secretKey: string; windowMs?: number; dailyCap?: number },
 ) {
   const windowMs = options.windowMs ?? 10 * 60 * 1000;

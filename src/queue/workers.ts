@@ -1,14 +1,14 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { PermanentDeliveryError } from '../email/mailer.js';
 import type { Logger } from '../log.js';
+import type { RedisClient } from './connection.js';
 import { type JobName, type JobPayload, jobCatalog, type QueueName } from './jobs.js';
 
 export type JobHandlers = { [N in JobName]: (payload: JobPayload<N>, job: Job) => Promise<unknown> };
 
 /** Thin adapter: validate the payload, call the feature's handler, let BullMQ retry what throws. */
 export function startWorkers(options: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   handlers: JobHandlers;
   concurrency: Partial<Record<QueueName, number>>;

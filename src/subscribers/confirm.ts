@@ -1,9 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { Ctx } from '../context.js';
-import { inTransaction } from '../db/client.js';
-import { subscribers } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { closeRequests, recordEvent, replaceTopics, requestForToken } from './store.js';
+import { closeRequests, recordEvent, replaceTopics, requestForToken, updateSubscriber } from './store.js';
 
 /**
  * Activates the subscription with exactly the preferences of the request the link was sent for (the
@@ -12,8 +9,8 @@ import { closeRequests, recordEvent, replaceTopics, requestForToken } from './st
  */
 export async function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { token: string } }) {
   const now = ctx.clock();
-  const outcome = inTransaction(ctx.db, (tx) => {
-    const { request, subscriber } = requestForToken({ ...ctx, db: tx }, input.token);
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const { request, subscriber } = await requestForToken({ ...ctx, db: tx }, input.token);
     if (request.confirmedAt) {
       if (subscriber.status === 'active') return { isNewlyConfirmed: false, subscriber };
       throw new NotFoundError('This link was already used. To start your digest again, subscribe again.');
@@ -24,13 +21,16 @@ export async function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { t
       );
     }
     const { topics, ...fields } = request.preferences;
-    tx.update(subscribers)
-      .set({ ...fields, status: 'active', confirmedAt: now, updatedAt: now, unsubscribedAt: null })
-      .where(eq(subscribers.id, subscriber.id))
-      .run();
-    replaceTopics(tx, subscriber.id, topics);
-    closeRequests(tx, request, now);
-    recordEvent(tx, { subscriberId: subscriber.id, type: 'confirmed', source: 'link', at: now });
+    await updateSubscriber(tx, subscriber.id, {
+      ...fields,
+      status: 'active',
+      confirmedAt: now,
+      updatedAt: now,
+      unsubscribedAt: null,
+    });
+    await replaceTopics(tx, subscriber.id, topics);
+    await closeRequests(tx, request, now);
+    await recordEvent(tx, { subscriberId: subscriber.id, type: 'confirmed', source: 'link', at: now });
     return { isNewlyConfirmed: true, subscriber: { ...subscriber, ...fields, status: 'active' as const } };
   });
   if (outcome.isNewlyConfirmed) {

@@ -21,8 +21,8 @@ export async function sendLifecycleEmail({
   ctx: MailCtx;
   input: JobPayload<'lifecycle-email'>;
 }) {
-  const subscriber = findSubscriberById(ctx.db, input.subscriberId);
-  const request = input.requestId === undefined ? undefined : findRequestById(ctx.db, input.requestId);
+  const subscriber = await findSubscriberById(ctx.db, input.subscriberId);
+  const request = input.requestId === undefined ? undefined : await findRequestById(ctx.db, input.requestId);
   const isStillWanted =
     input.kind === 'confirmation'
       ? request?.subscriberId === subscriber?.id && !request?.confirmedAt && subscriber?.status !== 'active'
@@ -41,7 +41,7 @@ export async function sendLifecycleEmail({
     : { manageUrl: `${base}/manage/${ctx.tokens.sign('manage', subscriber, now)}` };
   const values: Record<string, string> = {
     email: subscriber.email,
-    ...summary(request?.preferences ?? preferencesOf(ctx.db, subscriber)),
+    ...summary(request?.preferences ?? (await preferencesOf(ctx.db, subscriber))),
     ...link,
   };
   const email = renderLifecycleEmail(ctx.templates, input.kind, values);

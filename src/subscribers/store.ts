@@ -1,46 +1,100 @@
-import { and, asc, eq, lt, ne } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import {
-  type EventSource,
-  type EventType,
-  type Subscriber,
-  type SubscriptionRequest,
-  subscriberEvents,
-  subscribers,
-  subscriberTopics,
-  subscriptionRequests,
+import { type Db, forUpdate } from '../db/client.js';
+import type {
+  EventSource,
+  EventType,
+  RequestedPreferences,
+  Subscriber,
+  SubscriptionRequest,
 } from '../db/schema.js';
+import { sql } from '../db/sql.js';
 import { NotFoundError } from '../errors.js';
 import type { Preferences } from './preferences.js';
 import type { TokenPurpose, Tokens } from './tokens.js';
 
-export function findSubscriberById(db: Db, id: number): Subscriber | undefined {
-  return db.select().from(subscribers).where(eq(subscribers.id, id)).get();
+const subscriberColumns = sql`id, email, status, frequency, weekly_day as "weeklyDay", timezone,
+  send_hour as "sendHour", max_papers as "maxPapers", token_salt as "tokenSalt", created_at as "createdAt",
+  updated_at as "updatedAt", confirmed_at as "confirmedAt", unsubscribed_at as "unsubscribedAt"`;
+
+const dateOrNull = (value: unknown) => (value === null ? null : new Date(value as number));
+
+function toSubscriber(row: Record<string, unknown> | undefined): Subscriber | undefined {
+  if (!row) return undefined;
+  return {
+    ...(row as Omit<Subscriber, 'createdAt' | 'updatedAt' | 'confirmedAt' | 'unsubscribedAt'>),
+    createdAt: new Date(row.createdAt as number),
+    updatedAt: new Date(row.updatedAt as number),
+    confirmedAt: dateOrNull(row.confirmedAt),
+    unsubscribedAt: dateOrNull(row.unsubscribedAt),
+  };
 }
 
-export function findSubscriberByEmail(db: Db, email: string): Subscriber | undefined {
-  return db.select().from(subscribers).where(eq(subscribers.email, email)).get();
+/** The subscriber with this id; inside a transaction on PostgreSQL, locked until it commits. */
+export async function findSubscriberById(db: Db, id: number): Promise<Subscriber | undefined> {
+  return toSubscriber(
+    await db.get(sql`select ${subscriberColumns} from subscribers where id = ${id}${forUpdate(db)}`),
+  );
 }
 
-export function readTopics(db: Db, subscriberId: number): string[] {
-  return db
-    .select({ query: subscriberTopics.query })
-    .from(subscriberTopics)
-    .where(eq(subscriberTopics.subscriberId, subscriberId))
-    .orderBy(asc(subscriberTopics.position))
-    .all()
-    .map((row) => row.query);
+export async function findSubscriberByEmail(db: Db, email: string): Promise<Subscriber | undefined> {
+  return toSubscriber(
+    await db.get(sql`select ${subscriberColumns} from subscribers where email = ${email}${forUpdate(db)}`),
+  );
 }
 
-export function replaceTopics(db: Db, subscriberId: number, topics: readonly string[]): void {
-  db.delete(subscriberTopics).where(eq(subscriberTopics.subscriberId, subscriberId)).run();
+/**
+ * A new `pending` subscriber; undefined when the address already has a row (another request stored
+ * it first: on PostgreSQL a concurrent insert waits on the unique index instead of failing).
+ */
+export async function insertPendingSubscriber(
+  db: Db,
+  fields: Omit<Preferences, 'topics'> & { email: string; tokenSalt: string; at: Date },
+): Promise<number | undefined> {
+  return db.value<number>(sql`
+    insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers, token_salt,
+      created_at, updated_at)
+    values (${fields.email}, 'pending', ${fields.frequency}, ${fields.weeklyDay}, ${fields.timezone},
+      ${fields.sendHour}, ${fields.maxPapers}, ${fields.tokenSalt}, ${fields.at}, ${fields.at})
+    on conflict (email) do nothing returning id`);
+}
+
+/** Writes the given columns of one subscriber (and `updated_at`). */
+export async function updateSubscriber(
+  db: Db,
+  id: number,
+  fields: Partial<Omit<Preferences, 'topics'>> &
+    Partial<Pick<Subscriber, 'status' | 'confirmedAt' | 'unsubscribedAt'>> & { updatedAt: Date },
+): Promise<void> {
+  const columns: Record<keyof typeof fields, string> = {
+    frequency: 'frequency',
+    weeklyDay: 'weekly_day',
+    timezone: 'timezone',
+    sendHour: 'send_hour',
+    maxPapers: 'max_papers',
+    status: 'status',
+    confirmedAt: 'confirmed_at',
+    unsubscribedAt: 'unsubscribed_at',
+    updatedAt: 'updated_at',
+  };
+  const sets = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([field, value]) => sql`${sql.raw(columns[field as keyof typeof fields])} = ${value}`);
+  await db.run(sql`update subscribers set ${sql.join(sets)} where id = ${id}`);
+}
+
+export async function readTopics(db: Db, subscriberId: number): Promise<string[]> {
+  return db.column<string>(
+    sql`select query from subscriber_topics where subscriber_id = ${subscriberId} order by position`,
+  );
+}
+
+export async function replaceTopics(db: Db, subscriberId: number, topics: readonly string[]): Promise<void> {
+  await db.run(sql`delete from subscriber_topics where subscriber_id = ${subscriberId}`);
   if (topics.length === 0) return;
-  db.insert(subscriberTopics)
-    .values(topics.map((query, position) => ({ subscriberId, position, query })))
-    .run();
+  const rows = topics.map((query, position) => sql`(${subscriberId}, ${position}, ${query})`);
+  await db.run(sql`insert into subscriber_topics (subscriber_id, position, query) values ${sql.join(rows)}`);
 }
 
-export function recordEvent(
+export async function recordEvent(
   db: Db,
   event: {
     subscriberId: number;
@@ -49,16 +103,10 @@ export function recordEvent(
     at: Date;
     detail?: Record<string, unknown>;
   },
-): void {
-  db.insert(subscriberEvents)
-    .values({
-      subscriberId: event.subscriberId,
-      type: event.type,
-      source: event.source,
-      detail: event.detail,
-      createdAt: event.at,
-    })
-    .run();
+): Promise<void> {
+  const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
+  await db.run(sql`insert into subscriber_events (subscriber_id, type, source, detail, created_at)
+    values (${event.subscriberId}, ${event.type}, ${event.source}, ${detail}, ${event.at})`);
 }
 
 const invalidLink =
@@ -67,15 +115,19 @@ const invalidLink =
 type TokenCtx = { db: Db; tokens: Tokens; clock: () => Date };
 
 /** The subscriber a link token names, if the token is genuine, unexpired and of this purpose. */
-export function findSubscriberForToken(ctx: TokenCtx, token: string, purpose: TokenPurpose) {
+export async function findSubscriberForToken(ctx: TokenCtx, token: string, purpose: TokenPurpose) {
   const id = ctx.tokens.peek(token, purpose);
-  const subscriber = id === undefined ? undefined : findSubscriberById(ctx.db, id);
+  const subscriber = id === undefined ? undefined : await findSubscriberById(ctx.db, id);
   return ctx.tokens.verify(token, purpose, subscriber, ctx.clock()) ? subscriber : undefined;
 }
 
 /** As `findSubscriberForToken`, but anything forged, expired or of another purpose is "not found". */
-export function subscriberForToken(ctx: TokenCtx, token: string, purpose: TokenPurpose): Subscriber {
-  const subscriber = findSubscriberForToken(ctx, token, purpose);
+export async function subscriberForToken(
+  ctx: TokenCtx,
+  token: string,
+  purpose: TokenPurpose,
+): Promise<Subscriber> {
+  const subscriber = await findSubscriberForToken(ctx, token, purpose);
   if (!subscriber) throw new NotFoundError(invalidLink);
   return subscriber;
 }
@@ -89,51 +141,56 @@ const requestLifetimeMs = 7 * 24 * 60 * 60 * 1000;
  * (Keeping only the newest few instead would let a burst of concurrent posts push out the one whose
  * email went.)
  */
-export function insertRequest(db: Db, subscriberId: number, preferences: Preferences, at: Date): number {
-  db.delete(subscriptionRequests)
-    .where(
-      and(
-        eq(subscriptionRequests.subscriberId, subscriberId),
-        lt(subscriptionRequests.createdAt, new Date(at.getTime() - requestLifetimeMs)),
-      ),
-    )
-    .run();
-  return db
-    .insert(subscriptionRequests)
-    .values({ subscriberId, preferences, createdAt: at })
-    .returning({ id: subscriptionRequests.id })
-    .get().id;
+export async function insertRequest(
+  db: Db,
+  subscriberId: number,
+  preferences: Preferences,
+  at: Date,
+): Promise<number> {
+  const expired = new Date(at.getTime() - requestLifetimeMs);
+  await db.run(
+    sql`delete from subscription_requests where subscriber_id = ${subscriberId} and created_at < ${expired}`,
+  );
+  return (await db.value<number>(sql`
+    insert into subscription_requests (subscriber_id, preferences, created_at)
+    values (${subscriberId}, ${JSON.stringify(preferences)}, ${at}) returning id`)) as number;
 }
 
-export function findRequestById(db: Db, id: number): SubscriptionRequest | undefined {
-  return db.select().from(subscriptionRequests).where(eq(subscriptionRequests.id, id)).get();
+export async function findRequestById(db: Db, id: number): Promise<SubscriptionRequest | undefined> {
+  const row = await db.get<{
+    id: number;
+    subscriberId: number;
+    preferences: string;
+    createdAt: number;
+    confirmedAt: number | null;
+  }>(sql`
+    select id, subscriber_id as "subscriberId", preferences, created_at as "createdAt", confirmed_at as "confirmedAt"
+    from subscription_requests where id = ${id}${forUpdate(db)}`);
+  if (!row) return undefined;
+  return {
+    ...row,
+    preferences: JSON.parse(row.preferences) as RequestedPreferences,
+    createdAt: new Date(row.createdAt),
+    confirmedAt: dateOrNull(row.confirmedAt),
+  };
 }
 
-export function deleteRequest(db: Db, id: number): void {
-  db.delete(subscriptionRequests).where(eq(subscriptionRequests.id, id)).run();
+export async function deleteRequest(db: Db, id: number): Promise<void> {
+  await db.run(sql`delete from subscription_requests where id = ${id}`);
 }
 
 /** Marks a request confirmed and drops the subscriber's other requests: their links stop working. */
-export function closeRequests(db: Db, confirmed: SubscriptionRequest, at: Date): void {
-  db.delete(subscriptionRequests)
-    .where(
-      and(
-        eq(subscriptionRequests.subscriberId, confirmed.subscriberId),
-        ne(subscriptionRequests.id, confirmed.id),
-      ),
-    )
-    .run();
-  db.update(subscriptionRequests)
-    .set({ confirmedAt: at })
-    .where(eq(subscriptionRequests.id, confirmed.id))
-    .run();
+export async function closeRequests(db: Db, confirmed: SubscriptionRequest, at: Date): Promise<void> {
+  await db.run(sql`delete from subscription_requests
+    where subscriber_id = ${confirmed.subscriberId} and id != ${confirmed.id}`);
+  await db.run(sql`update subscription_requests set confirmed_at = ${at} where id = ${confirmed.id}`);
 }
 
 /** The request a confirmation token names, and its subscriber, if the token is genuine and unexpired. */
-export function requestForToken(ctx: TokenCtx, token: string) {
+export async function requestForToken(ctx: TokenCtx, token: string) {
   const id = ctx.tokens.peek(token, 'confirm');
-  const request = id === undefined ? undefined : findRequestById(ctx.db, id);
-  const subscriber = request && findSubscriberById(ctx.db, request.subscriberId);
+  const request = id === undefined ? undefined : await findRequestById(ctx.db, id);
+  const subscriber = request && (await findSubscriberById(ctx.db, request.subscriberId));
   const subject = request && subscriber && { id: request.id, tokenSalt: subscriber.tokenSalt };
   if (!request || !subscriber || !ctx.tokens.verify(token, 'confirm', subject, ctx.clock())) {
     throw new NotFoundError(invalidLink);
@@ -141,9 +198,9 @@ export function requestForToken(ctx: TokenCtx, token: string) {
   return { request, subscriber };
 }
 
-export function preferencesOf(db: Db, subscriber: Subscriber): Preferences {
+export async function preferencesOf(db: Db, subscriber: Subscriber): Promise<Preferences> {
   return {
-    topics: readTopics(db, subscriber.id),
+    topics: await readTopics(db, subscriber.id),
     frequency: subscriber.frequency,
     weeklyDay: subscriber.weeklyDay,
     timezone: subscriber.timezone,
@@ -157,6 +214,6 @@ export interface SubscriberView extends Preferences {
   status: Subscriber['status'];
 }
 
-export function toSubscriberView(db: Db, subscriber: Subscriber): SubscriberView {
-  return { email: subscriber.email, status: subscriber.status, ...preferencesOf(db, subscriber) };
+export async function toSubscriberView(db: Db, subscriber: Subscriber): Promise<SubscriberView> {
+  return { email: subscriber.email, status: subscriber.status, ...(await preferencesOf(db, subscriber)) };
 }

@@ -1,10 +1,10 @@
 import type { Ctx } from '../context.js';
-import { inTransaction } from '../db/client.js';
-import { type EventSource, subscribers } from '../db/schema.js';
+import type { EventSource } from '../db/schema.js';
 import { defaultPreferences, type Preferences, type SubscribeInput } from './preferences.js';
 import {
   deleteRequest,
   findSubscriberByEmail,
+  insertPendingSubscriber,
   insertRequest,
   preferencesOf,
   recordEvent,
@@ -32,36 +32,29 @@ export async function subscribe({
 }) {
   const now = ctx.clock();
   const { email, source, ...asked } = input;
-  const outcome = inTransaction(ctx.db, (tx) => {
-    const existing = findSubscriberByEmail(tx, email);
+  const askedFields = Object.fromEntries(
+    Object.entries(asked).filter(([, value]) => value !== undefined),
+  ) as Partial<Preferences>;
+  const outcome = await ctx.db.transaction(async (tx) => {
+    // Insert first: of two concurrent requests for a new address exactly one inserts, and the other
+    // (on PostgreSQL, after waiting on the unique index) reads the row as an existing one.
+    const fresh: Preferences = { ...defaultPreferences, ...askedFields };
+    const { topics, ...fields } = fresh;
+    const insertedId = await insertPendingSubscriber(tx, {
+      ...fields,
+      email,
+      tokenSalt: newTokenSalt(),
+      at: now,
+    });
+    const existing = insertedId === undefined ? await findSubscriberByEmail(tx, email) : undefined;
     if (existing?.status === 'active') return { subscriberId: existing.id, email: 'manage' as const };
     if (existing?.status === 'complained') return { subscriberId: existing.id, email: undefined };
 
-    const preferences: Preferences = {
-      ...(existing ? preferencesOf(tx, existing) : defaultPreferences),
-      ...(Object.fromEntries(
-        Object.entries(asked).filter(([, value]) => value !== undefined),
-      ) as Partial<Preferences>),
-    };
-    let subscriberId = existing?.id;
-    if (subscriberId === undefined) {
-      const { topics, ...fields } = preferences;
-      subscriberId = tx
-        .insert(subscribers)
-        .values({
-          ...fields,
-          email,
-          status: 'pending',
-          tokenSalt: newTokenSalt(),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning({ id: subscribers.id })
-        .get().id;
-      replaceTopics(tx, subscriberId, topics);
-    }
-    const requestId = insertRequest(tx, subscriberId, preferences, now);
-    recordEvent(tx, { subscriberId, type: 'subscribed', source, at: now });
+    const subscriberId = insertedId ?? (existing as { id: number }).id;
+    const preferences = existing ? { ...(await preferencesOf(tx, existing)), ...askedFields } : fresh;
+    if (insertedId !== undefined) await replaceTopics(tx, insertedId, topics);
+    const requestId = await insertRequest(tx, subscriberId, preferences, now);
+    await recordEvent(tx, { subscriberId, type: 'subscribed', source, at: now });
     return { subscriberId, requestId, email: 'confirmation' as const };
   });
 
@@ -74,6 +67,6 @@ export async function subscribe({
     });
   } else if (outcome.requestId !== undefined) {
     // No email will carry its link: drop it, so it cannot push out a request whose email went.
-    deleteRequest(ctx.db, outcome.requestId);
+    await deleteRequest(ctx.db, outcome.requestId);
   }
 }

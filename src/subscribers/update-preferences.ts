@@ -1,10 +1,14 @@
-import { eq } from 'drizzle-orm';
 import type { Ctx } from '../context.js';
-import { inTransaction } from '../db/client.js';
-import { type EventSource, subscribers } from '../db/schema.js';
+import type { EventSource } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { PreferencesPatch } from './preferences.js';
-import { findSubscriberById, recordEvent, replaceTopics, toSubscriberView } from './store.js';
+import {
+  findSubscriberById,
+  recordEvent,
+  replaceTopics,
+  toSubscriberView,
+  updateSubscriber,
+} from './store.js';
 
 export function updatePreferences({
   ctx,
@@ -15,17 +19,14 @@ export function updatePreferences({
 }) {
   const now = ctx.clock();
   const { topics, ...fields } = input.patch;
-  return inTransaction(ctx.db, (tx) => {
-    const subscriber = findSubscriberById(tx, input.subscriberId);
+  return ctx.db.transaction(async (tx) => {
+    const subscriber = await findSubscriberById(tx, input.subscriberId);
     if (!subscriber) throw new NotFoundError();
     const changed = Object.keys(input.patch);
     if (changed.length > 0) {
-      tx.update(subscribers)
-        .set({ ...fields, updatedAt: now })
-        .where(eq(subscribers.id, subscriber.id))
-        .run();
-      if (topics !== undefined) replaceTopics(tx, subscriber.id, topics);
-      recordEvent(tx, {
+      await updateSubscriber(tx, subscriber.id, { ...fields, updatedAt: now });
+      if (topics !== undefined) await replaceTopics(tx, subscriber.id, topics);
+      await recordEvent(tx, {
         subscriberId: subscriber.id,
         type: 'preferences_changed',
         source: input.source,

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
 import { AppError, ValidationError } from '../errors.js';
-import { matchablePapersPage, type PaperCursor } from '../papers/store.js';
+import { matchablePapersPage, newestPaperId, type PaperCursor } from '../papers/store.js';
 import { wholeNumber } from '../query-params.js';
 import {
   createPaperIndexBuilder,
@@ -112,7 +112,6 @@ export type MatchQueue = ReturnType<typeof createMatchQueue>;
  * previews keep answering from the previous one; only the very first preview waits for a build.
  */
 export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
-  const newestPaper = ctx.db.$client.prepare('select coalesce(max(id), 0) from papers').pluck();
   let current: PreviewIndex | undefined;
   let building: Promise<PreviewIndex> | undefined;
   let builds = 0;
@@ -122,7 +121,7 @@ export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
     await nextTurn();
     const slicer = createSlicer();
     const builtAt = ctx.clock().getTime();
-    const newestId = newestPaper.get() as number;
+    const newestId = await newestPaperId(ctx.db);
     const builder = createPaperIndexBuilder();
     const arxivIds: string[] = [];
     const titles: string[] = [];
@@ -133,7 +132,7 @@ export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
       const limit = Math.min(pageSize, previewLimits.papers - builder.size);
       if (limit <= 0) break;
       if (slicer.isDue()) await slicer.pause();
-      const papers = matchablePapersPage(ctx.db, since, cursor, limit);
+      const papers = await matchablePapersPage(ctx.db, since, cursor, limit);
       for (const paper of papers) {
         builder.add(paper);
         arxivIds.push(paper.arxivId);
@@ -170,7 +169,8 @@ export function createPreviewIndexes(ctx: Pick<Ctx, 'db' | 'clock' | 'log'>) {
     async get(): Promise<PreviewIndex> {
       if (!current) return rebuild();
       const isStale =
-        current.newestId !== newestPaper.get() || ctx.clock().getTime() - current.builtAt > indexLifetimeMs;
+        current.newestId !== (await newestPaperId(ctx.db)) ||
+        ctx.clock().getTime() - current.builtAt > indexLifetimeMs;
       if (isStale) void rebuild().catch(() => {}); // logged in rebuild
       return current;
     },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { upsertPapers } from '../../src/papers/store.js';
@@ -61,18 +62,15 @@ describe.skipIf(!hasChromium)(
         launchBrowser(),
       ]);
       const now = new Date();
-      seedSamplePapers(app.runtime.db, now);
-      upsertPapers(app.runtime.db, parsePapersJson([longWordPaper], now).records, 'file', now);
-      seedSubscriber(app.runtime.db, { email, topics: ['diffusion'], maxPapers });
+      await seedSamplePapers(app.runtime.db, now);
+      await upsertPapers(app.runtime.db, parsePapersJson([longWordPaper], now).records, 'file', now);
+      await seedSubscriber(app.runtime.db, { email, topics: ['diffusion'], maxPapers });
       const planned = await planDigests({ ctx: app.runtime.ctx, input: { mode: 'all' } });
       [mail] = (await app.smtp.waitFor((received) => received.length === 1)) as [ReceivedMail];
-      titles = app.runtime.db.$client
-        .prepare(
-          `select p.title from digest_papers dp join papers p on p.id = dp.paper_id
-           where dp.digest_id = ? order by dp.position`,
-        )
-        .pluck()
-        .all(planned.digestIds[0]) as string[];
+      titles = await app.runtime.db.column<string>(
+        sql`select p.title from digest_papers dp join papers p on p.id = dp.paper_id
+           where dp.digest_id = ${planned.digestIds[0] ?? null} order by dp.position`,
+      );
       emailFile = join(tempDir, 'digest-email.html');
       writeFileSync(emailFile, mail.parsed.html || '');
     });

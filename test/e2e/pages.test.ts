@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { upsertPapers } from '../../src/papers/store.js';
 import type { TokenPurpose } from '../../src/subscribers/tokens.js';
@@ -59,33 +60,26 @@ describe.skipIf(!hasChromium)(
     const open = (page: Page, path: string) => page.goto(`${app.url}${path}`);
 
     const subscriberRow = (email: string) =>
-      app.runtime.db.$client
-        .prepare(
-          `select id, token_salt as tokenSalt, status, frequency, weekly_day as weeklyDay, timezone,
-                  send_hour as sendHour, max_papers as maxPapers
-           from subscribers where email = ?`,
-        )
-        .get(email) as SubscriberRow | undefined;
+      app.runtime.db.get<SubscriberRow>(
+        sql`select id, token_salt as "tokenSalt", status, frequency, weekly_day as "weeklyDay", timezone,
+                  send_hour as "sendHour", max_papers as "maxPapers"
+           from subscribers where email = ${email}`,
+      );
 
     const topicsOf = (email: string) =>
-      (
-        app.runtime.db.$client
-          .prepare(
-            `select query from subscriber_topics join subscribers on subscribers.id = subscriber_id
-             where email = ? order by position`,
-          )
-          .all(email) as { query: string }[]
-      ).map((row) => row.query);
+      app.runtime.db.column<string>(
+        sql`select query from subscriber_topics join subscribers on subscribers.id = subscriber_id
+             where email = ${email} order by position`,
+      );
 
     /** A link token as the emails carry it, signed for the stored subscriber. */
-    const tokenFor = (purpose: TokenPurpose, email: string) => {
-      const row = subscriberRow(email);
+    const tokenFor = async (purpose: TokenPurpose, email: string) => {
+      const row = await subscriberRow(email);
       if (!row) throw new Error(`no subscriber ${email}`);
       // A confirmation link names the subscriber's newest subscription request.
-      const requestId = app.runtime.db.$client
-        .prepare('select max(id) from subscription_requests where subscriber_id = ?')
-        .pluck()
-        .get(row.id) as number;
+      const requestId = (await app.runtime.db.value<number>(
+        sql`select max(id) from subscription_requests where subscriber_id = ${row.id}`,
+      )) as number;
       const subject = purpose === 'confirm' ? { id: requestId, tokenSalt: row.tokenSalt } : row;
       return app.runtime.ctx.tokens.sign(purpose, subject, new Date());
     };
@@ -93,9 +87,11 @@ describe.skipIf(!hasChromium)(
     /** A confirmed subscriber, made over HTTP; resolves with their manage token. */
     async function activeSubscriber(email: string, topics: string[] = []) {
       expect((await api(app, '/api/subscriptions', { body: { email, topics } })).status).toBe(202);
-      const confirmed = await fetch(`${app.url}/confirm/${tokenFor('confirm', email)}`, { method: 'POST' });
+      const confirmed = await fetch(`${app.url}/confirm/${await tokenFor('confirm', email)}`, {
+        method: 'POST',
+      });
       expect(confirmed.status).toBe(200);
-      expect(subscriberRow(email)?.status).toBe('active');
+      expect((await subscriberRow(email))?.status).toBe('active');
       return tokenFor('manage', email);
     }
 
@@ -111,8 +107,8 @@ describe.skipIf(!hasChromium)(
       const subscribed = await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
       expect(subscribed.status()).toBe(202);
       expect(await headingOf(page)).toBe('Check your inbox');
-      expect(subscriberRow(email)).toMatchObject({ status: 'pending', frequency: 'weekly' });
-      expect(topicsOf(email)).toEqual(['diffusion models', 'cat:cs.LG quantization -survey']);
+      expect(await subscriberRow(email)).toMatchObject({ status: 'pending', frequency: 'weekly' });
+      expect(await topicsOf(email)).toEqual(['diffusion models', 'cat:cs.LG quantization -survey']);
 
       await app.smtp.waitFor(() => app.smtp.to(email).length >= 1);
       const confirmation = app.smtp.to(email)[0];
@@ -128,12 +124,12 @@ describe.skipIf(!hasChromium)(
       // What the button turns on, shown before it.
       expect(confirmText).toContain('weekly on Mondays at 07:00 (UTC), up to 10 papers');
       expect(confirmText).toContain('cat:cs.LG quantization -survey');
-      expect(subscriberRow(email)?.status).toBe('pending');
+      expect((await subscriberRow(email))?.status).toBe('pending');
 
       const confirmed = await submitWith(page, page.getByRole('button', { name: 'Confirm subscription' }));
       expect(confirmed.status()).toBe(200);
       expect(await headingOf(page)).toBe('You are subscribed');
-      expect(subscriberRow(email)?.status).toBe('active');
+      expect((await subscriberRow(email))?.status).toBe('active');
 
       // The manage link comes in the welcome email, built from PUBLIC_URL (not where the test server
       // listens); the page does not show it.
@@ -163,7 +159,7 @@ describe.skipIf(!hasChromium)(
       expect(await visibleText(page.getByRole('alert'))).toMatch(/email/i);
       expect(await page.getByLabel('Email address').inputValue()).toBe('not-an-address');
       expect(await page.getByLabel('Topics').inputValue()).toBe('graph neural networks');
-      expect(subscriberRow('not-an-address')).toBeUndefined();
+      expect(await subscriberRow('not-an-address')).toBeUndefined();
     });
 
     it('saves edited topics, frequency, day, hour, time zone and paper count from the manage page', async () => {
@@ -212,23 +208,23 @@ describe.skipIf(!hasChromium)(
       );
       expect(await visibleText(page.locator('main'))).toContain('Unsubscribed: nothing is being sent.');
       expect(await page.getByRole('button', { name: 'Resubscribe' }).isVisible()).toBe(true);
-      expect(subscriberRow(email)?.status).toBe('unsubscribed');
+      expect((await subscriberRow(email))?.status).toBe('unsubscribed');
     });
 
     it('unsubscribes from the emailed unsubscribe link after a button press', async () => {
       const email = 'alan@example.org';
       await activeSubscriber(email);
       const page = await newPage();
-      await open(page, `/unsubscribe/${tokenFor('unsubscribe', email)}`);
+      await open(page, `/unsubscribe/${await tokenFor('unsubscribe', email)}`);
       expect(await headingOf(page)).toBe('Unsubscribe');
       expect(await visibleText(page.locator('main'))).toContain(email);
-      expect(subscriberRow(email)?.status).toBe('active');
+      expect((await subscriberRow(email))?.status).toBe('active');
 
       const done = await submitWith(page, page.getByRole('button', { name: 'Unsubscribe', exact: true }));
       expect(done.status()).toBe(200);
       expect(await headingOf(page)).toBe('You are unsubscribed');
       expect(await visibleText(page.locator('main'))).toContain(`No more digests will be sent to ${email}.`);
-      expect(subscriberRow(email)?.status).toBe('unsubscribed');
+      expect((await subscriberRow(email))?.status).toBe('unsubscribed');
     });
 
     it('fits a 375 px wide phone screen without sideways scrolling', async () => {
@@ -251,7 +247,7 @@ describe.skipIf(!hasChromium)(
       await page.getByLabel('Email address').fill(email);
       await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
       expect(await headingOf(page)).toBe('Check your inbox');
-      expect(subscriberRow(email)?.timezone).toBe('Europe/Berlin');
+      expect((await subscriberRow(email))?.timezone).toBe('Europe/Berlin');
     });
 
     it('subscribes without JavaScript, storing UTC as the time zone', async () => {
@@ -263,13 +259,17 @@ describe.skipIf(!hasChromium)(
       const subscribed = await submitWith(page, page.getByRole('button', { name: 'Subscribe', exact: true }));
       expect(subscribed.status()).toBe(202);
       expect(await headingOf(page)).toBe('Check your inbox');
-      expect(subscriberRow(email)).toMatchObject({ status: 'pending', timezone: 'UTC', frequency: 'daily' });
-      expect(topicsOf(email)).toEqual(['speculative decoding']);
+      expect(await subscriberRow(email)).toMatchObject({
+        status: 'pending',
+        timezone: 'UTC',
+        frequency: 'daily',
+      });
+      expect(await topicsOf(email)).toEqual(['speculative decoding']);
     });
 
     it('previews what each topic line would catch while typing, and shows syntax errors', async () => {
       const sample = JSON.parse(readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8'));
-      upsertPapers(app.runtime.db, parsePapersJson(sample, new Date()).records, 'file', new Date());
+      await upsertPapers(app.runtime.db, parsePapersJson(sample, new Date()).records, 'file', new Date());
       // Previews answer from the previous index while the new papers are indexed in the background.
       await expect
         .poll(async () => (await api(app, '/api/topics/preview?q=diffusion&days=7')).json?.total)

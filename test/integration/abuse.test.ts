@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SubscriberStatus } from '../../src/db/schema.js';
+import type { Subscriber, SubscriberStatus } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
 import { seedSubscriber } from '../support/factories.js';
@@ -31,7 +32,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
   it('answers known and unknown addresses with byte-identical responses, from the API and the form', async () => {
     const statuses: SubscriberStatus[] = ['active', 'pending', 'unsubscribed', 'bounced', 'complained'];
     for (const status of statuses)
-      seedSubscriber(app.runtime.db, { email: `known-${status}@example.org`, status });
+      await seedSubscriber(app.runtime.db, { email: `known-${status}@example.org`, status });
     const addresses = [
       ...statuses.map((status) => `known-${status}@example.org`),
       'unknown-1@example.org',
@@ -63,7 +64,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
   });
 
   it('sends an active subscriber a "manage your subscription" email and leaves their preferences alone', async () => {
-    const reader = seedSubscriber(app.runtime.db, {
+    const reader = await seedSubscriber(app.runtime.db, {
       email: 'reader@example.org',
       topics: ['graph neural networks'],
       frequency: 'daily',
@@ -71,7 +72,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
       sendHour: 6,
       maxPapers: 5,
     });
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
 
     const response = await api(app, '/api/subscriptions', {
       body: {
@@ -92,7 +93,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
     expect(more).toHaveLength(0);
     expect(mail.parsed.subject).toBe('Your paperboy subscription');
     expect(mail.parsed.text).not.toContain('/confirm/');
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
 
     // The email's link opens the reader's own, unchanged preferences.
     const managePath = pathOf(linkIn(mail, `${app.config.http.publicUrl}/manage/`));
@@ -170,7 +171,7 @@ describe('per-IP rate limit on public writes', () => {
 
   it('answers 429 rate_limited to the API and the form once the limit is passed, and stores nothing', async () => {
     for (let i = 0; i < limit; i++) expect((await subscribe(i)).status).toBe(202);
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
 
     const refused = await subscribe(limit);
     expect(refused.status).toBe(429);
@@ -179,13 +180,14 @@ describe('per-IP rate limit on public writes', () => {
     expect(form.status).toBe(429);
     expect(form.headers.get('content-type')).toMatch(/^text\/html/);
 
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 
   it('never limits the one-click unsubscribe, nor reading pages', async () => {
-    const readers = Array.from({ length: 12 }, (_, i) =>
-      seedSubscriber(app.runtime.db, { email: `reader-${i}@example.org` }),
-    );
+    const readers: Subscriber[] = [];
+    for (let i = 0; i < 12; i++) {
+      readers.push(await seedSubscriber(app.runtime.db, { email: `reader-${i}@example.org` }));
+    }
     for (let i = 0; i <= limit; i++) await subscribe(i);
     expect((await subscribe(limit + 1)).status).toBe(429);
 
@@ -201,11 +203,9 @@ describe('per-IP rate limit on public writes', () => {
       expect(response.status).toBe(200);
       expect((await fetch(`${app.url}/unsubscribe/${token}`)).status).toBe(200);
     }
-    const stillActive = app.runtime.db.$client
-      .prepare(
-        "select count(*) as n from subscribers where email like 'reader-%' and status != 'unsubscribed'",
-      )
-      .get() as { n: number };
-    expect(stillActive.n).toBe(0);
+    const stillActive = await app.runtime.db.value<number>(
+      sql`select count(*) from subscribers where email like 'reader-%' and status != 'unsubscribed'`,
+    );
+    expect(stillActive).toBe(0);
   });
 });

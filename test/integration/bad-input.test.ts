@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Subscriber } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
@@ -410,7 +411,7 @@ describe('bad input', () => {
   beforeAll(async () => {
     // The table posts far more than the per-IP limit allows in a minute.
     app = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    owner = seedSubscriber(app.runtime.db, {
+    owner = await seedSubscriber(app.runtime.db, {
       email: 'owner@example.org',
       topics: ['diffusion models', 'graph neural networks'],
       frequency: 'weekly',
@@ -455,7 +456,7 @@ describe('bad input', () => {
 
   describe('is rejected with a code naming the problem and changes nothing', () => {
     it.each(badInputs)('$target: $name → $status $code', async ({ target, input, status, code }) => {
-      const before = snapshotDb(app.runtime.db);
+      const before = await snapshotDb(app.runtime.db);
 
       const response = await send(target, input);
 
@@ -467,7 +468,7 @@ describe('bad input', () => {
         expect(response.contentType).toMatch(/^text\/html/);
         expect(response.text).toMatch(pageMessages[code] ?? /$^/);
       }
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
       expect(app.smtp.received.map((mail) => mail.envelopeTo)).toEqual([]);
     });
 
@@ -479,9 +480,9 @@ describe('bad input', () => {
 
   describe('accepts the boundary values', () => {
     const subscriberView = async (email: string) => {
-      const row = app.runtime.db.$client
-        .prepare('select id, token_salt as tokenSalt from subscribers where email = ?')
-        .get(email) as { id: number; tokenSalt: string } | undefined;
+      const row = await app.runtime.db.get<{ id: number; tokenSalt: string }>(
+        sql`select id, token_salt as "tokenSalt" from subscribers where email = ${email}`,
+      );
       expect(row, `no subscriber stored as ${email}`).toBeDefined();
       const token = app.runtime.ctx.tokens.sign(
         'manage',

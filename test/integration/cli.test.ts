@@ -2,19 +2,23 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/client.js';
+import { tableNames, testDatabaseUrl } from '../support/database.js';
 import { freePort } from '../support/ports.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A database of its own on the test store: an SQLite file in a new folder, or a new PostgreSQL database. */
+const freshDatabaseUrl = () => testDatabaseUrl(mkdtempSync(join(dir, 'db-')));
 
 const baseEnv = {
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '',
   SECRET_KEY: 'cli-test-secret-key-0123456789abcdefghij',
-  DATABASE_URL: `file:${join(dir, 'paperboy.db')}`,
+  DATABASE_URL: freshDatabaseUrl(),
   OUTBOX_DIR: join(dir, 'outbox'),
   LOG_LEVEL: 'warn',
 };
@@ -27,7 +31,8 @@ function run(args: string[], env: Record<string, string>) {
   });
 }
 
-describe('paperboy command line', () => {
+// Every test starts paperboy once or more, each a Node start-up of a few seconds on a busy machine.
+describe('paperboy command line', { timeout: 60_000 }, () => {
   it('fails at once with one clear line when Redis cannot be reached', async () => {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const started = Date.now();
@@ -58,18 +63,21 @@ describe('paperboy command line', () => {
     expect(result.stderr).toContain('Usage: paperboy');
   });
 
-  it('migrate creates the tables and can run again', () => {
-    const database = join(dir, 'migrate.db');
-    for (let i = 0; i < 2; i++) expect(run(['migrate'], { DATABASE_URL: `file:${database}` }).status).toBe(0);
-    const tables = new Database(database)
-      .prepare("select name from sqlite_master where type = 'table' order by name")
-      .all()
-      .map((row) => (row as { name: string }).name);
-    expect(tables).toEqual(expect.arrayContaining(['subscribers', 'subscriber_topics', 'subscriber_events']));
+  it('migrate creates the tables and can run again', async () => {
+    const url = freshDatabaseUrl();
+    for (let i = 0; i < 2; i++) expect(run(['migrate'], { DATABASE_URL: url }).status).toBe(0);
+    const db = await openDatabase(loadConfig({ DATABASE_URL: url }).database);
+    try {
+      expect(await tableNames(db)).toEqual(
+        expect.arrayContaining(['subscribers', 'subscriber_topics', 'subscriber_events']),
+      );
+    } finally {
+      await db.close();
+    }
   });
 
   it('ingests the sample file and prints the summary line; a second run updates nothing', () => {
-    const env = { DATABASE_URL: `file:${join(dir, 'ingest.db')}`, LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: freshDatabaseUrl(), LOG_LEVEL: 'warn' };
     const sample = new URL('../../examples/papers.json', import.meta.url).pathname;
     const first = run(['ingest', sample], env);
     expect(first.status).toBe(0);
@@ -78,7 +86,7 @@ describe('paperboy command line', () => {
   });
 
   it('fails an ingest of a broken or missing file with one line and exit status 1', () => {
-    const env = { DATABASE_URL: `file:${join(dir, 'ingest-bad.db')}`, LOG_LEVEL: 'silent' };
+    const env = { DATABASE_URL: freshDatabaseUrl(), LOG_LEVEL: 'silent' };
     const broken = join(dir, 'broken.xml');
     writeFileSync(broken, '<feed><entry>');
     for (const file of [broken, join(dir, 'missing.json')]) {

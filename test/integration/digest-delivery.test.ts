@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
@@ -17,28 +18,25 @@ afterEach(async () => {
 
 const day = 86_400_000;
 
-function ingest(runtime: Runtime, fixtureName: string) {
+async function ingest(runtime: Runtime, fixtureName: string) {
   const now = runtime.ctx.clock();
   const records = parsePapersJson(JSON.parse(fixture(fixtureName)), now).records;
-  upsertPapers(runtime.db, records, 'hf-daily', now);
+  await upsertPapers(runtime.db, records, 'hf-daily', now);
   return records;
 }
 
 /** Waits until none of the digests is queued or sending; returns their statuses by subscriber email. */
 async function settle(runtime: Runtime, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
-  const pending = runtime.db.$client
-    .prepare("select count(*) from digests where status in ('queued', 'sending')")
-    .pluck();
-  while ((pending.get() as number) > 0) {
+  const pending = () =>
+    runtime.db.value<number>(sql`select count(*) from digests where status in ('queued', 'sending')`);
+  while (((await pending()) ?? 0) > 0) {
     if (Date.now() > deadline) throw new Error('digests did not settle in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return runtime.db.$client
-    .prepare(
-      'select s.email, d.status, d.local_date as localDate, d.error from digests d join subscribers s on s.id = d.subscriber_id order by d.id',
-    )
-    .all() as { email: string; status: string; localDate: string; error: string | null }[];
+  return runtime.db.all<{ email: string; status: string; localDate: string; error: string | null }>(
+    sql`select s.email, d.status, d.local_date as "localDate", d.error from digests d join subscribers s on s.id = d.subscriber_id order by d.id`,
+  );
 }
 
 /** The numbered paper titles of a digest's text part. */
@@ -51,21 +49,25 @@ describe('digest delivery, end to end', () => {
     app = await startTestApp();
     cleanups.push(() => app.close());
     const { runtime, smtp } = app;
-    const day1 = ingest(runtime, 'hf-daily-papers-2026-03-10.json');
-    const alice = seedSubscriber(runtime.db, {
+    const day1 = await ingest(runtime, 'hf-daily-papers-2026-03-10.json');
+    const alice = await seedSubscriber(runtime.db, {
       email: 'alice@example.org',
       topics: ['diffusion'],
       maxPapers: 50,
     });
-    seedSubscriber(runtime.db, {
+    await seedSubscriber(runtime.db, {
       email: 'bob@example.org',
       topics: ['"language agents" OR title:agent'],
       maxPapers: 50,
     });
-    seedSubscriber(runtime.db, { email: 'carol@example.org', topics: ['quantum chromodynamics'] });
-    seedSubscriber(runtime.db, { email: 'dave@example.org', status: 'pending', topics: ['diffusion'] });
-    seedSubscriber(runtime.db, { email: 'erin@example.org', status: 'unsubscribed', topics: ['diffusion'] });
-    seedSubscriber(runtime.db, { email: 'frank@example.org', topics: [], maxPapers: 3 });
+    await seedSubscriber(runtime.db, { email: 'carol@example.org', topics: ['quantum chromodynamics'] });
+    await seedSubscriber(runtime.db, { email: 'dave@example.org', status: 'pending', topics: ['diffusion'] });
+    await seedSubscriber(runtime.db, {
+      email: 'erin@example.org',
+      status: 'unsubscribed',
+      topics: ['diffusion'],
+    });
+    await seedSubscriber(runtime.db, { email: 'frank@example.org', topics: [], maxPapers: 3 });
 
     const first = await planDigests({ ctx: runtime.ctx, input: { mode: 'all' } });
     expect(first.planned).toBe(4); // active subscribers only
@@ -108,7 +110,7 @@ describe('digest delivery, end to end', () => {
     expect((await planDigests({ ctx: runtime.ctx, input: { mode: 'all' } })).planned).toBe(0);
 
     // The next day brings new papers; nobody gets a paper twice.
-    ingest(runtime, 'hf-daily-papers-latest-limit30-2026-06-12.json');
+    await ingest(runtime, 'hf-daily-papers-latest-limit30-2026-06-12.json');
     await planDigests({ ctx: runtime.ctx, input: { mode: 'all', at: new Date(Date.now() + day) } });
     await settle(runtime);
     for (const email of ['alice@example.org', 'bob@example.org', 'frank@example.org']) {
@@ -116,10 +118,9 @@ describe('digest delivery, end to end', () => {
       expect(new Set(titles).size, email).toBe(titles.length);
     }
     expect(titlesIn(smtp.to('frank@example.org')[1] as ReceivedMail)).toHaveLength(3);
-    const aliceRows = runtime.db.$client
-      .prepare('select count(*) from digest_papers where subscriber_id = ?')
-      .pluck()
-      .get(alice.id) as number;
+    const aliceRows = await runtime.db.value<number>(
+      sql`select count(*) from digest_papers where subscriber_id = ${alice.id}`,
+    );
     expect(aliceRows).toBe(smtp.to('alice@example.org').flatMap(titlesIn).length);
   });
 
@@ -132,9 +133,9 @@ describe('digest delivery, end to end', () => {
       log: createLogger('silent'),
     });
     cleanups.push(() => second.close());
-    ingest(app.runtime, 'hf-daily-papers-2026-03-10.json');
+    await ingest(app.runtime, 'hf-daily-papers-2026-03-10.json');
     for (let i = 0; i < 40; i++)
-      seedSubscriber(app.runtime.db, { email: `reader${i}@example.org`, topics: [] });
+      await seedSubscriber(app.runtime.db, { email: `reader${i}@example.org`, topics: [] });
 
     // Both processes plan the same tick concurrently, and each worker races for the jobs.
     const [a, b] = await Promise.all([
@@ -165,7 +166,7 @@ describe('digest delivery against a misbehaving SMTP server', () => {
       await runtime.close();
       await smtp.close();
     });
-    ingest(runtime, 'hf-daily-papers-2026-03-10.json');
+    await ingest(runtime, 'hf-daily-papers-2026-03-10.json');
     return { smtp, runtime, clock };
   }
 
@@ -174,7 +175,7 @@ describe('digest delivery against a misbehaving SMTP server', () => {
     const { smtp, runtime } = await appWithSmtp(() =>
       ++attempts === 1 ? Object.assign(new Error('Try again later'), { responseCode: 421 }) : undefined,
     );
-    seedSubscriber(runtime.db, { email: 'patient@example.org' });
+    await seedSubscriber(runtime.db, { email: 'patient@example.org' });
     await planDigests({ ctx: runtime.ctx, input: { mode: 'all' } });
     expect((await settle(runtime, 30_000))[0]).toMatchObject({ status: 'sent' });
     expect(attempts).toBe(2);
@@ -187,7 +188,7 @@ describe('digest delivery against a misbehaving SMTP server', () => {
       attempts++;
       return Object.assign(new Error('No such user'), { responseCode: 550 });
     });
-    const gone = seedSubscriber(runtime.db, { email: 'gone@example.org' });
+    const gone = await seedSubscriber(runtime.db, { email: 'gone@example.org' });
     const laterDays = [
       'hf-daily-papers-latest-limit30-2026-06-12.json',
       'hf-daily-papers-latest-limit30-2026-07-31.json',
@@ -197,7 +198,7 @@ describe('digest delivery against a misbehaving SMTP server', () => {
       // first digest only looks 24 hours back).
       if (i > 0) {
         clock.now = new Date(clock.now.getTime() + day);
-        ingest(runtime, laterDays[i - 1] as string);
+        await ingest(runtime, laterDays[i - 1] as string);
       }
       await planDigests({ ctx: runtime.ctx, input: { mode: 'all' } });
       const rows = await settle(runtime);
@@ -206,10 +207,7 @@ describe('digest delivery against a misbehaving SMTP server', () => {
         error: expect.stringMatching(/^hard bounce: .*No such user/),
       });
       expect(attempts).toBe(i + 1); // no retry
-      const status = runtime.db.$client
-        .prepare('select status from subscribers where id = ?')
-        .pluck()
-        .get(gone.id);
+      const status = await runtime.db.value(sql`select status from subscribers where id = ${gone.id}`);
       expect(status).toBe(i < 2 ? 'active' : 'bounced');
     }
     // Bounced addresses are not planned any more.

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDatabase, openDatabase } from '../../src/db/client.js';
+import { openDatabase, openMigratedDatabase } from '../../src/db/client.js';
 import type { Subscriber } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
-import { api, startTestApp, type TestApp, testSecret } from '../support/app.js';
+import { api, startTestApp, type TestApp, testConfig, testSecret } from '../support/app.js';
 import { cardsOf, escapeHtml, rawHeader, seedSamplePapers, textBlocksOf } from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
 import { linkIn, pathOf, type ReceivedMail } from '../support/smtp-sink.js';
@@ -26,10 +27,10 @@ async function sendDigestTo(app: TestApp, email: string): Promise<{ mail: Receiv
   const mail = (await app.smtp.waitFor((received) => received.some(isForReader))).find(isForReader);
   if (!mail) throw new Error('no digest email');
   // The server's acceptance reaches the worker a moment after the sink has the message.
-  const status = app.runtime.db.$client.prepare('select status from digests where id = ?').pluck();
+  const status = () => app.runtime.db.value<string>(sql`select status from digests where id = ${digestId}`);
   const deadline = Date.now() + 10_000;
-  while (status.get(digestId) !== 'sent') {
-    if (Date.now() > deadline) throw new Error(`digest ${digestId} is ${status.get(digestId)}, not sent`);
+  while ((await status()) !== 'sent') {
+    if (Date.now() > deadline) throw new Error(`digest ${digestId} is ${await status()}, not sent`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { mail, digestId };
@@ -37,13 +38,10 @@ async function sendDigestTo(app: TestApp, email: string): Promise<{ mail: Receiv
 
 /** The titles a digest picked, in its order, as stored with it. */
 const pickedTitles = (app: TestApp, digestId: number) =>
-  app.runtime.db.$client
-    .prepare(
-      `select p.title from digest_papers dp join papers p on p.id = dp.paper_id
-       where dp.digest_id = ? order by dp.position`,
-    )
-    .pluck()
-    .all(digestId) as string[];
+  app.runtime.db.column<string>(
+    sql`select p.title from digest_papers dp join papers p on p.id = dp.paper_id
+       where dp.digest_id = ${digestId} order by dp.position`,
+  );
 
 describe('a digest sent over real SMTP', () => {
   const email = 'reader@example.org';
@@ -58,16 +56,16 @@ describe('a digest sent over real SMTP', () => {
     app = await startTestApp({
       env: { PUBLIC_URL: publicUrl, MAIL_FROM: 'paperboy <digest@papers.example.org>', ...quietSchedules },
     });
-    seedSamplePapers(app.runtime.db);
-    subscriber = seedSubscriber(app.runtime.db, { email, topics: ['diffusion'], maxPapers });
+    await seedSamplePapers(app.runtime.db);
+    subscriber = await seedSubscriber(app.runtime.db, { email, topics: ['diffusion'], maxPapers });
     ({ mail, digestId } = await sendDigestTo(app, email));
-    titles = pickedTitles(app, digestId);
+    titles = await pickedTitles(app, digestId);
   });
   afterAll(async () => {
     await app?.close();
   });
 
-  it('is multipart/alternative with a text and an HTML part and a stable Message-ID', () => {
+  it('is multipart/alternative with a text and an HTML part and a stable Message-ID', async () => {
     expect(mail.envelopeTo).toEqual([email]);
     expect(rawHeader(mail, 'Content-Type')).toMatch(/^multipart\/alternative;/);
     expect(mail.raw).toMatch(/\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
@@ -79,9 +77,9 @@ describe('a digest sent over real SMTP', () => {
     expect(rawHeader(mail, 'Message-ID')).toBe(messageId);
     expect(messageId).not.toContain(`${digestId}.${subscriber.id}`);
     expect(
-      app.runtime.db.$client
-        .prepare('select status, message_id as messageId from digests where id = ?')
-        .get(digestId),
+      await app.runtime.db.get(
+        sql`select status, message_id as "messageId" from digests where id = ${digestId}`,
+      ),
     ).toEqual({ status: 'sent', messageId });
   });
 
@@ -204,8 +202,8 @@ describe('a DKIM-signed digest', () => {
         ...quietSchedules,
       },
     });
-    seedSamplePapers(app.runtime.db);
-    seedSubscriber(app.runtime.db, { email, topics: ['reinforcement learning'] });
+    await seedSamplePapers(app.runtime.db);
+    await seedSubscriber(app.runtime.db, { email, topics: ['reinforcement learning'] });
     ({ mail } = await sendDigestTo(app, email));
   });
   afterAll(async () => {
@@ -243,19 +241,17 @@ describe('a DKIM-signed digest', () => {
 
 describe('paperboy preview', () => {
   const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
-  const dir = mkdtempSync(join(tmpdir(), 'paperboy-preview-'));
-  const database = join(dir, 'paperboy.db');
+  const { config, dir } = testConfig();
   const email = 'preview@example.org';
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  beforeAll(() => {
-    const db = openDatabase(database);
+  beforeAll(async () => {
+    const db = await openMigratedDatabase(config.database);
     try {
-      migrateDatabase(db);
-      seedSamplePapers(db);
-      seedSubscriber(db, { email, topics: ['"Seiberg dualities"', 'ReToken'] });
+      await seedSamplePapers(db);
+      await seedSubscriber(db, { email, topics: ['"Seiberg dualities"', 'ReToken'] });
     } finally {
-      db.$client.close();
+      await db.close();
     }
   });
 
@@ -265,7 +261,7 @@ describe('paperboy preview', () => {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         SECRET_KEY: testSecret,
-        DATABASE_URL: `file:${database}`,
+        DATABASE_URL: config.database.url,
         OUTBOX_DIR: join(dir, 'outbox'),
         LOG_LEVEL: 'warn',
       },
@@ -273,16 +269,16 @@ describe('paperboy preview', () => {
       timeout: 20_000,
     });
 
-  const digestRows = () => {
-    const db = openDatabase(database);
+  const digestRows = async () => {
+    const db = await openDatabase(config.database);
     try {
-      return db.$client.prepare('select count(*) from digests').pluck().get();
+      return await db.value(sql`select count(*) from digests`);
     } finally {
-      db.$client.close();
+      await db.close();
     }
   };
 
-  it('writes the digest an address would get to a file, sending and storing nothing', () => {
+  it('writes the digest an address would get to a file, sending and storing nothing', async () => {
     const out = join(dir, 'preview.html');
     const result = preview([email, '--out', out]);
     expect(result.status).toBe(0);
@@ -294,7 +290,7 @@ describe('paperboy preview', () => {
     expect(html).toContain('>ReToken: One Token to Improve Vision-Language Models for Visual Retrieval</a>');
     expect(cardsOf(html)).toHaveLength(2);
     expect(html).not.toContain('Scale Space Diffusion');
-    expect(digestRows()).toBe(0);
+    expect(await digestRows()).toBe(0);
     expect(existsSync(join(dir, 'outbox'))).toBe(false);
   });
 

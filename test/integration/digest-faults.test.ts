@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
@@ -21,9 +22,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const until = async (condition: () => boolean, timeoutMs: number, what: string) => {
+const until = async (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -74,7 +75,7 @@ async function startPersistentRedis() {
 }
 
 /**
- * A batch of digests planned into a real SQLite file and Redis, sent by `paperboy worker` processes
+ * A batch of digests planned into the real test store and Redis, sent by `paperboy worker` processes
  * to an SMTP server that takes 150 ms per message.
  */
 async function setupBatch(subscriberCount: number) {
@@ -88,19 +89,19 @@ async function setupBatch(subscriberCount: number) {
     rmSync(dir, { recursive: true, force: true });
   });
   const now = new Date();
-  upsertPapers(
+  await upsertPapers(
     planner.db,
     parsePapersJson(JSON.parse(fixture('hf-daily-papers-2026-03-10.json')), now).records,
     'hf-daily',
     now,
   );
   for (let i = 0; i < subscriberCount; i++)
-    seedSubscriber(planner.db, { email: `r${i}@example.org`, maxPapers: 3 });
+    await seedSubscriber(planner.db, { email: `r${i}@example.org`, maxPapers: 3 });
 
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
-    DATABASE_URL: `file:${config.databasePath}`,
+    DATABASE_URL: config.database.url,
     REDIS_URL: redis.url,
     QUEUE_PREFIX: config.redis.prefix,
     SMTP_URL: smtp.url,
@@ -121,25 +122,26 @@ async function setupBatch(subscriberCount: number) {
   return { redis, smtp, planner, startWorker, subscriberCount };
 }
 
-function expectExactlyOneEach(smtp: SmtpSink, planner: Runtime, count: number) {
+async function expectExactlyOneEach(smtp: SmtpSink, planner: Runtime, count: number) {
   const perAddress = new Map<string, number>();
   for (const mail of smtp.received)
     for (const to of mail.envelopeTo) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
-  const statuses = planner.db.$client
-    .prepare('select status, count(*) as n from digests group by status')
-    .all();
+  const statuses = await planner.db.all(
+    sql`select status, count(*) as n from digests group by status order by status`,
+  );
   expect(statuses).toEqual([{ status: 'sent', n: count }]);
   for (let i = 0; i < count; i++) expect(perAddress.get(`r${i}@example.org`), `r${i}`).toBe(1);
   expect(smtp.received).toHaveLength(count);
 }
 
-const settled = (planner: Runtime) => () =>
-  (planner.db.$client
-    .prepare("select count(*) from digests where status in ('queued', 'sending')")
-    .pluck()
-    .get() as number) === 0;
+const settled = (planner: Runtime) => async () =>
+  (await planner.db.value<number>(
+    sql`select count(*) from digests where status in ('queued', 'sending')`,
+  )) === 0;
 
-describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts', () => {
+// Each test starts `paperboy worker` processes (seconds each on a busy machine) and may wait up to
+// 60 s for the batch to settle: more than the default 30 s.
+describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts', { timeout: 90_000 }, () => {
   it('sends every due subscriber exactly one email when a worker is killed mid-batch and restarted', async () => {
     const batch = await setupBatch(40);
     const first = batch.startWorker();
@@ -153,7 +155,7 @@ describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts',
     batch.startWorker();
     await until(settled(batch.planner), 60_000, 'all digests to finish');
     await new Promise((resolve) => setTimeout(resolve, 500)); // anything late would show up now
-    expectExactlyOneEach(batch.smtp, batch.planner, 40);
+    await expectExactlyOneEach(batch.smtp, batch.planner, 40);
   });
 
   it('completes the batch when Redis restarts in the middle of it', async () => {
@@ -166,7 +168,7 @@ describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts',
     await batch.redis.start();
     await until(settled(batch.planner), 60_000, 'all digests to finish');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expectExactlyOneEach(batch.smtp, batch.planner, 30);
+    await expectExactlyOneEach(batch.smtp, batch.planner, 30);
   });
 
   it('finishes the jobs in hand on SIGTERM and exits 0, leaving the rest queued', async () => {
@@ -177,12 +179,9 @@ describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts',
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     worker.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const rows = batch.planner.db.$client
-      .prepare('select status, count(*) as n from digests group by status')
-      .all() as {
-      status: string;
-      n: number;
-    }[];
+    const rows = await batch.planner.db.all<{ status: string; n: number }>(
+      sql`select status, count(*) as n from digests group by status order by status`,
+    );
     const by = Object.fromEntries(rows.map((row) => [row.status, row.n]));
     expect(by.sending).toBeUndefined(); // nothing left half-done
     expect(by.sent).toBe(batch.smtp.received.length);

@@ -78,9 +78,9 @@ describe('digests of 50 long papers, as sent', () => {
       ),
     );
     expect(records.every((record) => record.abstract.length >= 1490 && record.title.length > 100)).toBe(true);
-    upsertPapers(app.runtime.db, records, 'hf-daily', now);
+    await upsertPapers(app.runtime.db, records, 'hf-daily', now);
     for (const maxPapers of allowances) {
-      seedSubscriber(app.runtime.db, {
+      await seedSubscriber(app.runtime.db, {
         email: readerFor(maxPapers),
         maxPapers,
         topics: [

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import { cardsOf, rawHeader, seedSamplePapers } from '../support/digest.js';
@@ -59,7 +60,7 @@ describe('the headers and preheader of every kind of email', () => {
         ...quietSchedules,
       },
     });
-    seedSamplePapers(app.runtime.db);
+    await seedSamplePapers(app.runtime.db);
 
     const confirmation = nextMailTo('new@example.org');
     expect((await api(app, '/api/subscriptions', { body: { email: 'new@example.org' } })).status).toBe(202);
@@ -74,16 +75,16 @@ describe('the headers and preheader of every kind of email', () => {
     mails.welcome = await welcome;
 
     // A mailbox gets one email per throttle window: "manage" goes to a reader seeded as active.
-    seedSubscriber(app.runtime.db, { email: 'active@example.org', topics: ['diffusion'] });
+    await seedSubscriber(app.runtime.db, { email: 'active@example.org', topics: ['diffusion'] });
     const manage = nextMailTo('active@example.org');
     await api(app, '/api/subscriptions', { body: { email: 'active@example.org', topics: ['quantization'] } });
     mails.manage = await manage;
 
     // Two readers, one digest each: one paper only (no "next titles" to preview), and several.
-    app.runtime.db.$client.prepare("update subscribers set status = 'unsubscribed'").run();
-    seedSubscriber(app.runtime.db, { email: 'one@example.org', topics: ['"Seiberg dualities"'] });
+    await app.runtime.db.run(sql`update subscribers set status = 'unsubscribed'`);
+    await seedSubscriber(app.runtime.db, { email: 'one@example.org', topics: ['"Seiberg dualities"'] });
     mails.oneCardDigest = await digestTo('one@example.org');
-    seedSubscriber(app.runtime.db, { email: 'many@example.org', topics: ['diffusion'], maxPapers: 5 });
+    await seedSubscriber(app.runtime.db, { email: 'many@example.org', topics: ['diffusion'], maxPapers: 5 });
     mails.digest = await digestTo('many@example.org');
   }, 60_000);
   afterAll(async () => {

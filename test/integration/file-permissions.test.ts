@@ -78,7 +78,7 @@ describe('files paperboy writes are owner only', () => {
     }
   });
 
-  it('leaves an existing shared directory alone but tightens the database file and left-over -wal/-shm', () => {
+  it('leaves an existing shared directory alone but tightens the database file and left-over -wal/-shm', async () => {
     const shared = join(tempDir(), 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o755);
@@ -89,15 +89,15 @@ describe('files paperboy writes are owner only', () => {
     writeFileSync(`${database}-shm`, '');
     for (const file of [database, `${database}-wal`, `${database}-shm`]) chmodSync(file, 0o644);
 
-    const db = openDatabase(database);
+    const db = await openDatabase(loadConfig({ DATABASE_URL: `file:${database}` }).database);
     try {
-      migrateDatabase(db);
+      await migrateDatabase(db);
       expect(modeOf(shared)).toBe('755');
       expect(modeOf(database)).toBe('600');
       expect(modeOf(`${database}-wal`)).toBe('600');
       expect(modeOf(`${database}-shm`)).toBe('600');
     } finally {
-      db.$client.close();
+      await db.close();
     }
   });
 

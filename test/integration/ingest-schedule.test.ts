@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
 import { testConfig } from '../support/app.js';
@@ -37,13 +38,12 @@ describe('scheduled ingestion', () => {
       QUEUE_PREFIX: `sched-${Date.now()}`,
     };
     const runtime = await startWorker(env);
-    const count = () =>
-      (runtime.db.$client.prepare('select count(*) as n from papers').get() as { n: number }).n;
-    await waitUntil(() => count() === 28);
+    const count = () => runtime.db.value<number>(sql`select count(*) as n from papers`);
+    await waitUntil(async () => (await count()) === 28);
     expect(feed.requests[0]?.pathname).toBe('/daily_papers');
 
     // Visible in Redis, and a second worker starting with the same settings adds no duplicate.
-    await startWorker({ ...env, DATABASE_URL: `file:${runtime.ctx.config.databasePath}` });
+    await startWorker({ ...env, DATABASE_URL: runtime.ctx.config.database.url });
     const schedulers = await runtime.producer.queues.ingest.getJobSchedulers();
     expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern])).toEqual([
       ['ingest:hf-daily', '* * * * * *'],
@@ -85,6 +85,6 @@ describe('scheduled ingestion', () => {
     await waitUntil(async () => (await queue.getFailedCount()) === 1);
     const [failed] = await queue.getFailed();
     expect(failed?.failedReason).toMatch(/valid JSON/);
-    expect(runtime.db.$client.prepare('select count(*) as n from papers').get()).toEqual({ n: 0 });
+    expect(await runtime.db.get(sql`select count(*) as n from papers`)).toEqual({ n: 0 });
   });
 });

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/client.js';
+import { sql } from '../../src/db/sql.js';
 import { ingestPapers } from '../../src/papers/ingest.js';
 import { fetchArxiv } from '../../src/papers/sources/arxiv-atom.js';
 import { searchPapers } from '../../src/papers/store.js';
@@ -17,7 +19,7 @@ async function setup(
   clock?: () => Date,
 ) {
   const server = await startFeedServer(route);
-  const context = ingestContext({ HF_API_URL: server.url, ARXIV_API_URL: server.url, ...env }, clock);
+  const context = await ingestContext({ HF_API_URL: server.url, ARXIV_API_URL: server.url, ...env }, clock);
   cleanups.push(
     () => server.close(),
     () => context.close(),
@@ -25,8 +27,8 @@ async function setup(
   return { server, ...context };
 }
 
-const paperRow = (db: ReturnType<typeof ingestContext>['db'], arxivId: string) =>
-  searchPapers(db, { limit: 500 }).find((paper) => paper.arxivId === arxivId);
+const paperRow = async (db: Db, arxivId: string) =>
+  (await searchPapers(db, { limit: 500 })).find((paper) => paper.arxivId === arxivId);
 
 describe('hf-daily source', () => {
   it('maps the fields of real daily-papers records', async () => {
@@ -38,7 +40,7 @@ describe('hf-daily source', () => {
     expect(server.requests[0]?.pathname).toBe('/daily_papers');
     expect(server.requests[0]?.searchParams.get('date')).toBe('2026-03-10');
 
-    const bench = paperRow(db, '2603.07980');
+    const bench = await paperRow(db, '2603.07980');
     expect(bench).toMatchObject({
       title: '$OneMillion-Bench: How Far are Language Agents from Human Experts?',
       upvotes: 15,
@@ -49,10 +51,13 @@ describe('hf-daily source', () => {
     });
     expect(bench?.aiSummary).toMatch(/^A new benchmark evaluates language mo/);
     expect(bench?.aiKeywords).toBeNull(); // HF sent [""] while it had none
-    expect(paperRow(db, '2603.07660')?.aiKeywords?.slice(0, 2)).toEqual(['3D Gaussian Splatting', '3DGS']);
+    expect((await paperRow(db, '2603.07660'))?.aiKeywords?.slice(0, 2)).toEqual([
+      '3D Gaussian Splatting',
+      '3DGS',
+    ]);
 
     // A paper whose AI fields were not generated yet: stored without them.
-    const janus = paperRow(db, '2603.00791');
+    const janus = await paperRow(db, '2603.00791');
     expect(janus).toMatchObject({ aiSummary: null, aiKeywords: null, githubRepo: null, upvotes: 0 });
     expect(janus?.authors).toEqual(['Tachin Ruangkriengsin', 'Günther Turk', 'Howard A. Stone']);
     expect(janus?.publishedAt.toISOString()).toBe('2026-02-28T19:22:45.000Z');
@@ -64,7 +69,7 @@ describe('hf-daily source', () => {
     );
     const result = await ingestPapers({ ctx, input: { source: 'hf-daily', date: '2024-10-10' } });
     expect(result.inserted).toBe(46);
-    for (const paper of searchPapers(db, { limit: 100 })) {
+    for (const paper of await searchPapers(db, { limit: 100 })) {
       expect(paper.title).not.toMatch(/\n|\s{2}/);
       expect(paper.abstract).not.toMatch(/\n/);
     }
@@ -76,14 +81,14 @@ describe('hf-daily source', () => {
     const clock = { now: new Date('2026-03-10T09:00:00Z') };
     ctx.clock = () => clock.now;
     await ingestPapers({ ctx, input: { source: 'hf-daily' } });
-    const before = snapshotDb(db).papers;
+    const before = (await snapshotDb(db)).papers;
 
     clock.now = new Date('2026-03-10T10:00:00Z');
     expect(await ingestPapers({ ctx, input: { source: 'hf-daily' } })).toMatchObject({
       inserted: 0,
       updated: 0,
     });
-    expect(snapshotDb(db).papers).toEqual(before);
+    expect((await snapshotDb(db)).papers).toEqual(before);
 
     body = body.replace('"upvotes": 15,', '"upvotes": 99,');
     clock.now = new Date('2026-03-10T11:00:00Z');
@@ -91,7 +96,7 @@ describe('hf-daily source', () => {
       inserted: 0,
       updated: 1,
     });
-    const bench = paperRow(db, '2603.07980');
+    const bench = await paperRow(db, '2603.07980');
     expect(bench?.upvotes).toBe(99);
     expect(bench?.firstSeenAt.toISOString()).toBe('2026-03-10T09:00:00.000Z');
     expect(bench?.updatedAt.toISOString()).toBe('2026-03-10T11:00:00.000Z');
@@ -104,7 +109,7 @@ describe('hf-daily source', () => {
       updated: 0,
       rejected: [],
     });
-    expect(snapshotDb(db).papers).toEqual([]);
+    expect((await snapshotDb(db)).papers).toEqual([]);
   });
 
   it('skips and reports a malformed record while the rest of the batch goes in', async () => {
@@ -143,11 +148,11 @@ describe('arxiv source', () => {
     expect(query?.get('search_query')).toBe('cat:cs.AI OR cat:cs.LG OR cat:cs.CL');
     expect(query?.get('sortBy')).toBe('submittedDate');
 
-    const seiberg = paperRow(db, '2607.28628');
+    const seiberg = await paperRow(db, '2607.28628');
     expect(seiberg?.title).toBe('Learning to Trace Seiberg Dualities');
     expect(seiberg?.categories[0]).toBe('hep-th'); // primary, outside the queried set
     expect(seiberg?.categories).toEqual(expect.arrayContaining(['cs.LG']));
-    const beta = searchPapers(db, { limit: 100 }).find((paper) => paper.title.includes('-OPSD'));
+    const beta = (await searchPapers(db, { limit: 100 })).find((paper) => paper.title.includes('-OPSD'));
     expect(beta?.title).toMatch(/^\$β\$-OPSD: /);
   });
 
@@ -156,12 +161,14 @@ describe('arxiv source', () => {
     const { ctx, db } = await setup((_req, res) => send(res, 200, xml));
     const result = await ingestPapers({ ctx, input: { source: 'arxiv:cs.SE' } });
     expect(result.inserted).toBe(100);
-    expect(paperRow(db, 'cs/0503050')?.title).toBe('Systematic Method for Path-Complete White Box Testing');
-    expect(paperRow(db, 'hep-ph/0301050')).toBeDefined();
-    expect(paperRow(db, '2306.03845')?.title).toBe(
+    expect((await paperRow(db, 'cs/0503050'))?.title).toBe(
+      'Systematic Method for Path-Complete White Box Testing',
+    );
+    expect(await paperRow(db, 'hep-ph/0301050')).toBeDefined();
+    expect((await paperRow(db, '2306.03845'))?.title).toBe(
       '$ω$Test: WebView-Oriented Testing for Android Applications',
     );
-    for (const paper of searchPapers(db, { limit: 200 })) {
+    for (const paper of await searchPapers(db, { limit: 200 })) {
       expect(paper.arxivId).not.toMatch(/v\d+$/);
       expect(paper.abstract).not.toMatch(/&(lt|gt|amp);/);
     }
@@ -180,7 +187,7 @@ describe('arxiv source', () => {
       () => clock.now,
     );
     expect(await ingestPapers({ ctx, input: { source: 'arxiv:cs.LG' } })).toMatchObject({ inserted: 1 });
-    expect(paperRow(db, '2401.01234')).toMatchObject({
+    expect(await paperRow(db, '2401.01234')).toMatchObject({
       title: 'First & rough',
       abstract: 'About <b> tags & more.',
     });
@@ -191,10 +198,10 @@ describe('arxiv source', () => {
       inserted: 0,
       updated: 1,
     });
-    const paper = paperRow(db, '2401.01234');
+    const paper = await paperRow(db, '2401.01234');
     expect(paper?.title).toBe('Second, polished');
     expect(paper?.firstSeenAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
-    expect(searchPapers(db, { limit: 10 })).toHaveLength(1);
+    expect(await searchPapers(db, { limit: 10 })).toHaveLength(1);
   });
 
   it('pages through results and stops at a short page', async () => {
@@ -227,10 +234,12 @@ describe('arxiv source', () => {
     const path = new URL('../fixtures/feeds/arxiv-rss-atom-cs.AI-2025-08-20.xml', import.meta.url).pathname;
     const result = await ingestPapers({ ctx, input: { source: path } });
     expect(result).toMatchObject({ inserted: 86, rejected: [] });
-    const paper = paperRow(db, '2508.13167');
+    const paper = await paperRow(db, '2508.13167');
     expect(paper?.abstract).not.toMatch(/^arXiv:|Announce Type/);
     expect(paper?.categories[0]).toBe('cs.AI');
-    expect(searchPapers(db, { limit: 200 }).some((p) => p.authors.some((a) => a.includes('\\')))).toBe(false);
+    expect(
+      (await searchPapers(db, { limit: 200 })).some((p) => p.authors.some((a) => a.includes('\\'))),
+    ).toBe(false);
   });
 });
 
@@ -284,14 +293,12 @@ describe('feed faults', () => {
       INGEST_TIMEOUT_MS: '300',
       INGEST_RETRIES: '1',
     });
-    ctx.db.$client
-      .prepare(
-        "insert into papers (arxiv_id,title,abstract,authors,categories,published_at,source,first_seen_at,updated_at) values ('2401.00001','Kept','Kept','[]','[]',1,'api',1,1)",
-      )
-      .run();
-    const before = snapshotDb(db);
+    await ctx.db.run(
+      sql`insert into papers (arxiv_id,title,abstract,authors,categories,published_at,source,first_seen_at,updated_at) values ('2401.00001','Kept','Kept','[]','[]',1,'api',1,1)`,
+    );
+    const before = await snapshotDb(db);
     await expect(ingestPapers({ ctx, input: { source: 'hf-daily' } })).rejects.toThrow(reason);
-    const after = snapshotDb(db);
+    const after = await snapshotDb(db);
     expect(after.papers).toEqual(before.papers);
     expect(after.ingest_runs).toEqual([
       expect.objectContaining({ status: 'failed', error: expect.stringMatching(reason) }),
@@ -313,14 +320,14 @@ describe('feed faults', () => {
   ])('fails an arXiv feed with %s and stores nothing', async (_name, body, reason) => {
     const { ctx, db } = await setup((_req, res) => send(res, 200, body));
     await expect(ingestPapers({ ctx, input: { source: 'arxiv:cs.LG' } })).rejects.toThrow(reason);
-    expect(snapshotDb(db).papers).toEqual([]);
+    expect((await snapshotDb(db)).papers).toEqual([]);
   });
 
   it('does not expand entities declared in a hostile DOCTYPE', async () => {
     const bomb = `<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2401.00001v1</id><title>&c;</title><summary>s</summary><author><name>A</name></author><published>2024-01-01T00:00:00Z</published></entry></feed>`;
     const { ctx, db } = await setup((_req, res) => send(res, 200, bomb));
     await ingestPapers({ ctx, input: { source: 'arxiv:cs.LG' } }).catch(() => undefined);
-    for (const paper of searchPapers(db, { limit: 10 })) expect(paper.title.length).toBeLessThan(100);
+    for (const paper of await searchPapers(db, { limit: 10 })) expect(paper.title.length).toBeLessThan(100);
   });
 
   it('rejects a bad --date and a bad arxiv source name without fetching', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { flat } from '../support/digest.js';
 import { linkIn, pathOf } from '../support/smtp-sink.js';
@@ -110,16 +111,11 @@ describe('subscription lifecycle over HTTP', () => {
     });
 
     // RFC 8058 one-click: an unauthenticated POST with exactly this body, answered 200 without a redirect.
-    const unsubscribeToken = app.runtime.ctx.tokens.sign(
-      'unsubscribe',
-      app.runtime.db.$client
-        .prepare('select id, token_salt as tokenSalt from subscribers where email = ?')
-        .get(email) as {
-        id: number;
-        tokenSalt: string;
-      },
-      new Date(),
+    const subject = await app.runtime.db.get<{ id: number; tokenSalt: string }>(
+      sql`select id, token_salt as "tokenSalt" from subscribers where email = ${email}`,
     );
+    if (!subject) throw new Error('no subscriber row');
+    const unsubscribeToken = app.runtime.ctx.tokens.sign('unsubscribe', subject, new Date());
     const oneClick = await fetch(`${app.url}/unsubscribe/${unsubscribeToken}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -141,9 +137,9 @@ describe('subscription lifecycle over HTTP', () => {
     });
     expect(again.status).toBe(200);
 
-    const events = app.runtime.db.$client
-      .prepare('select type, source from subscriber_events order by id')
-      .all() as { type: string; source: string }[];
+    const events = await app.runtime.db.all<{ type: string; source: string }>(
+      sql`select type, source from subscriber_events order by id`,
+    );
     expect(events).toEqual([
       { type: 'subscribed', source: 'api' },
       { type: 'confirmed', source: 'link' },
@@ -160,8 +156,6 @@ describe('subscription lifecycle over HTTP', () => {
     expect(deleted.status).toBe(204);
     expect((await api(app, '/api/me', { token: manageToken })).status).toBe(401);
     expect((await fetch(`${app.url}/unsubscribe/${unsubscribeToken}`)).status).toBe(404);
-    expect(app.runtime.db.$client.prepare('select count(*) as n from subscriber_events').get()).toEqual({
-      n: 0,
-    });
+    expect(await app.runtime.db.get(sql`select count(*) as n from subscriber_events`)).toEqual({ n: 0 });
   });
 });

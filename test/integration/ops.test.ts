@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
-import { type DigestStatus, digests, ingestRuns, papers } from '../../src/db/schema.js';
+import type { DigestStatus } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
 import { observeDigestSend } from '../../src/metrics.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import { hasChromium, launchBrowser, openPage } from '../support/browser.js';
@@ -19,16 +20,16 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-function seedDigest(db: Db, subscriberId: number, localDate: string, status: DigestStatus, plannedAt: Date) {
-  db.insert(digests)
-    .values({
-      subscriberId,
-      localDate,
-      status,
-      windowStart: new Date(plannedAt.getTime() - dayMs),
-      plannedAt,
-    })
-    .run();
+async function seedDigest(
+  db: Db,
+  subscriberId: number,
+  localDate: string,
+  status: DigestStatus,
+  plannedAt: Date,
+) {
+  await db.run(sql`
+    insert into digests (subscriber_id, local_date, status, window_start, planned_at)
+    values (${subscriberId}, ${localDate}, ${status}, ${new Date(plannedAt.getTime() - dayMs)}, ${plannedAt})`);
 }
 
 describe('operations: stats, queue dashboard and metrics', () => {
@@ -40,46 +41,33 @@ describe('operations: stats, queue dashboard and metrics', () => {
     app = await startTestApp({ env: { ADMIN_TOKEN: adminToken }, workers: false });
     const { db } = app.runtime;
     const statuses = ['pending', 'pending', 'active', 'active', 'active', 'unsubscribed', 'bounced'] as const;
-    const seeded = statuses.map((status, index) =>
-      seedSubscriber(db, { email: `ops${index}@example.com`, status }),
-    );
+    const seeded = [];
+    for (const [index, status] of statuses.entries()) {
+      seeded.push(await seedSubscriber(db, { email: `ops${index}@example.com`, status }));
+    }
     const [first, second, third] = seeded.filter((subscriber) => subscriber.status === 'active');
     if (!first || !second || !third) throw new Error('seeding failed');
     const earlier = new Date('2026-03-10T07:00:00.000Z');
-    seedDigest(db, first.id, '2026-03-10', 'sent', earlier);
-    seedDigest(db, second.id, '2026-03-10', 'sent', earlier);
-    seedDigest(db, third.id, '2026-03-10', 'failed', earlier);
-    seedDigest(db, first.id, '2026-03-11', 'queued', newestPlanning);
-    seedDigest(db, second.id, '2026-03-11', 'skipped', newestPlanning);
+    await seedDigest(db, first.id, '2026-03-10', 'sent', earlier);
+    await seedDigest(db, second.id, '2026-03-10', 'sent', earlier);
+    await seedDigest(db, third.id, '2026-03-10', 'failed', earlier);
+    await seedDigest(db, first.id, '2026-03-11', 'queued', newestPlanning);
+    await seedDigest(db, second.id, '2026-03-11', 'skipped', newestPlanning);
 
     // An older failed run of the scheduled source, then a batch through the admin API.
     const failedAt = new Date(Date.now() - 3600_000);
-    db.insert(ingestRuns)
-      .values({
-        source: 'hf-daily',
-        startedAt: failedAt,
-        finishedAt: failedAt,
-        status: 'failed',
-        error: 'HTTP 503',
-      })
-      .run();
+    await db.run(sql`
+      insert into ingest_runs (source, started_at, finished_at, status, error)
+      values ('hf-daily', ${failedAt}, ${failedAt}, 'failed', 'HTTP 503')`);
     const batch = await api(app, '/api/admin/papers', { body: samplePapers.slice(0, 5), token: adminToken });
     expect(batch.json).toMatchObject({ inserted: 5, updated: 0 });
     // A paper first seen three days ago counts in the total, not in the last 24 hours.
     const threeDaysAgo = new Date(Date.now() - 3 * dayMs);
-    db.insert(papers)
-      .values({
-        arxivId: '2401.99999',
-        title: 'An older paper',
-        abstract: 'Seen a while ago.',
-        authors: ['A. Author'],
-        categories: ['cs.LG'],
-        publishedAt: threeDaysAgo,
-        source: 'api',
-        firstSeenAt: threeDaysAgo,
-        updatedAt: threeDaysAgo,
-      })
-      .run();
+    await db.run(sql`
+      insert into papers (arxiv_id, title, abstract, authors, categories, published_at, source,
+        first_seen_at, updated_at)
+      values ('2401.99999', 'An older paper', 'Seen a while ago.', ${JSON.stringify(['A. Author'])},
+        ${JSON.stringify(['cs.LG'])}, ${threeDaysAgo}, 'api', ${threeDaysAgo}, ${threeDaysAgo})`);
 
     await app.runtime.ctx.enqueue('ingest', { source: 'hf-daily' });
     await app.runtime.ctx.enqueue('ingest', { source: 'arxiv:cs.LG' });
@@ -252,7 +240,7 @@ describe('operations: stats, queue dashboard and metrics', () => {
       const before = (await api(app, '/metrics')).text;
       const count = sample(before, 'paperboy_digest_send_seconds_count') ?? Number.NaN;
       const fast = sample(before, 'paperboy_digest_send_seconds_bucket{le="0.25"}') ?? Number.NaN;
-      seedSubscriber(app.runtime.db, { email: 'complained@example.com', status: 'complained' });
+      await seedSubscriber(app.runtime.db, { email: 'complained@example.com', status: 'complained' });
       observeDigestSend(0.2);
       observeDigestSend(3);
 

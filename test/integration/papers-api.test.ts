@@ -24,18 +24,18 @@ describe('papers API', () => {
     api(app, '/api/admin/papers', { body, headers: { authorization: `Bearer ${adminToken}`, ...headers } });
 
   it('refuses the admin API without the right token and changes nothing', async () => {
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
     const body = samplePapers.slice(0, 2);
     expect((await api(app, '/api/admin/papers', { body })).status).toBe(401);
     expect((await api(app, '/api/admin/papers', { body, token: 'wrong-token-0123456789' })).status).toBe(401);
     expect((await api(app, '/api/admin/papers', { body, token: `${adminToken}x` })).json).toMatchObject({
       error: { code: 'unauthorized' },
     });
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 
   it('answers 413 to a body over the admin limit and 400 to one that is not an array', async () => {
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
     const huge = JSON.stringify([{ arxivId: '2401.00001', title: 'x'.repeat(11 * 1024 * 1024) }]);
     expect(await admin(huge)).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } });
     expect(await admin({ papers: [] })).toMatchObject({
@@ -47,7 +47,7 @@ describe('papers API', () => {
       json: { error: { code: 'invalid_json' } },
     });
     expect(await admin('[]', { 'content-type': 'text/plain' })).toMatchObject({ status: 415 });
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 
   it('stores the good records of a mixed batch and lists the bad ones with index and reason', async () => {

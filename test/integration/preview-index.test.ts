@@ -1,42 +1,49 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePapers } from '../../bench/fixtures/papers.js';
 import { createRandom } from '../../bench/fixtures/random.js';
-import { type Db, migrateDatabase, openDatabase } from '../../src/db/client.js';
+import { type Db, openMigratedDatabase } from '../../src/db/client.js';
+import { sql } from '../../src/db/sql.js';
 import { createLogger } from '../../src/log.js';
 import type { PaperRecord } from '../../src/papers/normalize.js';
 import { upsertPapers } from '../../src/papers/store.js';
 import { buildPaperIndex, matchTopic } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
 import { createMatchQueue, createPreviewIndexes, previewTopic } from '../../src/topics/preview.js';
+import { testConfig } from '../support/app.js';
 
 const day = 86_400_000;
 
-/** The preview's index holder on a real SQLite file: 2,000 papers first seen over the last year. */
+/** The preview's index holder on the real test store: 2,000 papers first seen over the last year. */
 describe('preview index', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'paperboy-preview-index-'));
+  const { config, dir } = testConfig();
   let db: Db;
   const clock = { now: new Date('2026-08-03T12:00:00Z') };
   const firstSeen = new Map<string, number>();
   let records: PaperRecord[] = [];
   const ctx = () => ({ db, clock: () => clock.now, log: createLogger('silent') });
 
-  beforeAll(() => {
-    db = openDatabase(join(dir, 'paperboy.db'));
-    migrateDatabase(db);
+  beforeAll(async () => {
+    db = await openMigratedDatabase(config.database);
     records = generatePapers(createRandom(11), 2000, clock.now).records;
     // A paper a few hours apart, back over 400 days: every `days` value sees a different set.
-    records.forEach((record, i) => {
+    const seenAt = records.map((record, i) => {
       const seen = new Date(clock.now.getTime() - Math.floor((i * 400 * day) / records.length));
       firstSeen.set(record.arxivId, seen.getTime());
-      upsertPapers(db, [record], 'file', seen);
+      return seen;
     });
+    // Each paper is its own batch (its own first-seen time); four in flight, as PostgreSQL's pool allows.
+    let next = 0;
+    const storeNext = async () => {
+      for (let i = next++; i < records.length; i = next++) {
+        await upsertPapers(db, [records[i] as PaperRecord], 'file', seenAt[i] as Date);
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, storeNext));
   });
-  afterAll(() => {
-    db.$client.close();
+  afterAll(async () => {
+    await db?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -102,7 +109,7 @@ describe('preview index', () => {
     const indexes = createPreviewIndexes(ctx());
     const queue = createMatchQueue();
     const first = await indexes.get();
-    upsertPapers(
+    await upsertPapers(
       db,
       [
         {
@@ -132,7 +139,7 @@ describe('preview index', () => {
       expect(indexes.stats().builds).toBe(3);
     } finally {
       clock.now = new Date('2026-08-03T12:00:00Z');
-      db.$client.prepare("delete from papers where arxiv_id = '2608.99999'").run();
+      await db.run(sql`delete from papers where arxiv_id = '2608.99999'`);
     }
   });
 });

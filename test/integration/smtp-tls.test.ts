@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { sql } from '../../src/db/sql.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { createMailer, type Mailer, PermanentDeliveryError } from '../../src/email/mailer.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
@@ -320,21 +321,21 @@ describe('SMTP over TLS, end to end', () => {
 
     const now = runtime.ctx.clock();
     const records = parsePapersJson(JSON.parse(fixture('hf-daily-papers-2026-03-10.json')), now).records;
-    upsertPapers(runtime.db, records, 'hf-daily', now);
-    seedSubscriber(runtime.db, { email: 'reader@example.org', topics: ['diffusion'], maxPapers: 5 });
+    await upsertPapers(runtime.db, records, 'hf-daily', now);
+    await seedSubscriber(runtime.db, { email: 'reader@example.org', topics: ['diffusion'], maxPapers: 5 });
     expect((await planDigests({ ctx: runtime.ctx, input: { mode: 'all' } })).planned).toBe(1);
 
     const [digestMail] = await server.waitFor((mail) => mail.length === 2).then((mail) => mail.slice(1));
     expect(digestMail).toMatchObject({ envelopeTo: ['reader@example.org'], isSecure: true });
-    const digestRow = () =>
-      runtime.db.$client.prepare('select status, data_sent_at as dataSentAt from digests').get() as {
+    const digestRow = async () =>
+      (await runtime.db.get(sql`select status, data_sent_at as "dataSentAt" from digests order by id`)) as {
         status: string;
         dataSentAt: number | null;
       };
     const deadline = Date.now() + 10_000;
-    while (digestRow().status !== 'sent' && Date.now() < deadline)
+    while ((await digestRow()).status !== 'sent' && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    const row = digestRow();
+    const row = await digestRow();
     expect(row.status).toBe('sent');
     // Written by the end-of-data hook, which ran on the TLS socket.
     expect(row.dataSentAt).toEqual(expect.any(Number));

@@ -58,8 +58,8 @@ describe.skipIf(!hasSpamAssassin)(
           INGEST_CRON: '0 0 1 1 *',
         },
       });
-      seedSamplePapers(app.runtime.db);
-      seedSubscriber(app.runtime.db, { email: 'reader@example.org', topics: ['diffusion', 'agents'] });
+      await seedSamplePapers(app.runtime.db);
+      await seedSubscriber(app.runtime.db, { email: 'reader@example.org', topics: ['diffusion', 'agents'] });
       await api(app, '/api/subscriptions', { body: { email: 'newcomer@example.org', topics: ['robotics'] } });
       await planDigests({ ctx: app.runtime.ctx, input: { mode: 'all' } });
       const mail = await app.smtp.waitFor(

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { sql } from '../../src/db/sql.js';
 import { createEmailThrottle } from '../../src/queue/throttle.js';
 import { insertRequest } from '../../src/subscribers/store.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
@@ -40,7 +41,7 @@ describe('mail-bombing one mailbox through many spellings', () => {
     const toGmail = app.smtp.received.filter((mail) => /gmail\.com$/.test(mail.envelopeTo[0] ?? ''));
     expect(toVictim).toHaveLength(1);
     expect(toGmail).toHaveLength(1);
-    const stored = app.runtime.db.$client.prepare('select email from subscribers order by id').pluck().all();
+    const stored = await app.runtime.db.column(sql`select email from subscribers order by id`);
     expect(stored).toEqual([
       ...spellings,
       'some.body@gmail.com',
@@ -71,7 +72,7 @@ describe('mail-bombing one mailbox through many spellings', () => {
   });
 
   it('refuses an address whose domain carries a query, path, fragment or port, and stores nothing', async () => {
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
     for (const email of [
       'user@example.com?subject=hi',
       'user@example.com/x',
@@ -89,7 +90,7 @@ describe('mail-bombing one mailbox through many spellings', () => {
         code: 'invalid_email',
       });
     }
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 });
 
@@ -111,7 +112,7 @@ describe('cross-site form posts', () => {
     });
 
   it('refuses a subscribe form posted from another site with a 403 page, and stores and sends nothing', async () => {
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
     const crossSite: Record<string, string>[] = [
       { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
       { origin: 'https://evil.example' },
@@ -127,7 +128,7 @@ describe('cross-site form posts', () => {
       expect(await response.text()).toContain('sent from another website');
     }
     await sleep(300);
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
     expect(app.smtp.received).toHaveLength(0);
   });
 
@@ -144,17 +145,20 @@ describe('cross-site form posts', () => {
   });
 
   it('refuses cross-site confirm and manage posts, and leaves the subscriber as it was', async () => {
-    const pending = seedSubscriber(app.runtime.db, { email: 'pending-x@example.org', status: 'pending' });
-    const active = seedSubscriber(app.runtime.db, { email: 'active-x@example.org', topics: ['mine'] });
+    const pending = await seedSubscriber(app.runtime.db, {
+      email: 'pending-x@example.org',
+      status: 'pending',
+    });
+    const active = await seedSubscriber(app.runtime.db, { email: 'active-x@example.org', topics: ['mine'] });
     const { tokens } = app.runtime.ctx;
-    const confirm = tokens.sign('confirm', seedRequest(app.runtime.db, pending), new Date());
+    const confirm = tokens.sign('confirm', await seedRequest(app.runtime.db, pending), new Date());
     const manage = tokens.sign('manage', active, new Date());
-    const before = snapshotDb(app.runtime.db);
+    const before = await snapshotDb(app.runtime.db);
     const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
     expect((await post(`/confirm/${confirm}`, {}, evil)).status).toBe(403);
     expect((await post(`/manage/${manage}`, { action: 'save', topics: 'hijacked' }, evil)).status).toBe(403);
     expect((await post(`/manage/${manage}`, { action: 'unsubscribe' }, evil)).status).toBe(403);
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 
   it('keeps the JSON API out of reach of other sites: forms are 415 and no CORS is granted', async () => {
@@ -209,14 +213,12 @@ describe('subscriptions others can tamper with', () => {
     await app.close();
   });
   const topicsOf = (email: string) =>
-    app.runtime.db.$client
-      .prepare(
-        'select t.query from subscriber_topics t join subscribers s on s.id = t.subscriber_id where s.email = ? order by t.position',
-      )
-      .pluck()
-      .all(email);
+    app.runtime.db.column(
+      sql`select t.query from subscriber_topics t join subscribers s on s.id = t.subscriber_id
+        where s.email = ${email} order by t.position`,
+    );
   const statusOf = (email: string) =>
-    app.runtime.db.$client.prepare('select status from subscribers where email = ?').pluck().get(email);
+    app.runtime.db.value(sql`select status from subscribers where email = ${email}`);
 
   it('confirms exactly what the link was sent for, whatever was posted for the address since', async () => {
     const email = 'owner@example.org';
@@ -235,7 +237,7 @@ describe('subscriptions others can tamper with', () => {
       body: { email, topics: ['attacker topic'], sendHour: 3, frequency: 'weekly', maxPapers: 50 },
     });
     expect(attack.status).toBe(202);
-    expect(topicsOf(email)).toEqual(['diffusion models']);
+    expect(await topicsOf(email)).toEqual(['diffusion models']);
 
     // The page shows what the button turns on: the owner's request, not the attacker's.
     const page = await (await fetch(`${app.url}${link}`)).text();
@@ -245,27 +247,26 @@ describe('subscriptions others can tamper with', () => {
     expect(page).not.toContain('attacker topic');
 
     expect((await fetch(`${app.url}${link}`, { method: 'POST' })).status).toBe(200);
-    expect(statusOf(email)).toBe('active');
-    expect(topicsOf(email)).toEqual(['diffusion models']);
-    const row = app.runtime.db.$client
-      .prepare(
-        'select frequency, send_hour as sendHour, timezone, max_papers as maxPapers from subscribers where email = ?',
-      )
-      .get(email);
+    expect(await statusOf(email)).toBe('active');
+    expect(await topicsOf(email)).toEqual(['diffusion models']);
+    const row = await app.runtime.db.get(
+      sql`select frequency, send_hour as "sendHour", timezone, max_papers as "maxPapers"
+        from subscribers where email = ${email}`,
+    );
     expect(row).toEqual({ frequency: 'daily', sendHour: 6, timezone: 'Europe/Berlin', maxPapers: 10 });
   });
 
   it('lets an older link activate only its own preferences, and a confirmed address kills the others', async () => {
-    const pending = seedSubscriber(app.runtime.db, {
+    const pending = await seedSubscriber(app.runtime.db, {
       email: 'two-links@example.org',
       status: 'pending',
       topics: ['first choice'],
     });
     const { tokens } = app.runtime.ctx;
-    const older = tokens.sign('confirm', seedRequest(app.runtime.db, pending), new Date());
+    const older = tokens.sign('confirm', await seedRequest(app.runtime.db, pending), new Date());
     const newer = tokens.sign(
       'confirm',
-      seedRequest(app.runtime.db, pending, { topics: ['second choice'], sendHour: 22 }),
+      await seedRequest(app.runtime.db, pending, { topics: ['second choice'], sendHour: 22 }),
       new Date(),
     );
     const olderPage = await (await fetch(`${app.url}/confirm/${older}`)).text();
@@ -273,20 +274,23 @@ describe('subscriptions others can tamper with', () => {
     expect(olderPage).not.toContain('second choice');
 
     expect((await fetch(`${app.url}/confirm/${older}`, { method: 'POST' })).status).toBe(200);
-    expect(topicsOf(pending.email)).toEqual(['first choice']);
+    expect(await topicsOf(pending.email)).toEqual(['first choice']);
     // The other link named preferences the reader did not confirm: it no longer works.
     expect((await fetch(`${app.url}/confirm/${newer}`)).status).toBe(404);
     expect((await fetch(`${app.url}/confirm/${newer}`, { method: 'POST' })).status).toBe(404);
-    expect(topicsOf(pending.email)).toEqual(['first choice']);
+    expect(await topicsOf(pending.email)).toEqual(['first choice']);
     // The used link says so, and changes nothing.
     expect(await (await fetch(`${app.url}/confirm/${older}`)).text()).toContain('Already confirmed');
   });
 
-  it('keeps the request whose email went, however many others arrive at once', () => {
+  it('keeps the request whose email went, however many others arrive at once', async () => {
     // A burst of concurrent posts for one address: each stores a request before the throttle turns
     // its email down (and deletes it). None of them may push out the one whose email went.
-    const pending = seedSubscriber(app.runtime.db, { email: 'burst-owner@example.org', status: 'pending' });
-    const emailed = seedRequest(app.runtime.db, pending);
+    const pending = await seedSubscriber(app.runtime.db, {
+      email: 'burst-owner@example.org',
+      status: 'pending',
+    });
+    const emailed = await seedRequest(app.runtime.db, pending);
     const preferences = {
       topics: [],
       frequency: 'daily',
@@ -295,27 +299,28 @@ describe('subscriptions others can tamper with', () => {
       sendHour: 7,
       maxPapers: 10,
     } as const;
-    for (let i = 0; i < 10; i++)
-      insertRequest(app.runtime.db, pending.id, { ...preferences, topics: [] }, new Date());
-    const ids = app.runtime.db.$client
-      .prepare('select id from subscription_requests where subscriber_id = ?')
-      .pluck()
-      .all(pending.id);
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        insertRequest(app.runtime.db, pending.id, { ...preferences, topics: [] }, new Date()),
+      ),
+    );
+    const ids = await app.runtime.db.column(
+      sql`select id from subscription_requests where subscriber_id = ${pending.id} order by id`,
+    );
     expect(ids).toContain(emailed.id);
   });
 
   it('leaves an unsubscribed address unsubscribed, with its own topics, until its inbox confirms', async () => {
-    const gone = seedSubscriber(app.runtime.db, {
+    const gone = await seedSubscriber(app.runtime.db, {
       email: 'left@example.org',
       status: 'unsubscribed',
       topics: ['my old topic'],
     });
-    const before = app.runtime.db.$client.prepare('select * from subscribers where id = ?').get(gone.id);
+    const subscriberRow = () => app.runtime.db.get(sql`select * from subscribers where id = ${gone.id}`);
+    const before = await subscriberRow();
     await api(app, '/api/subscriptions', { body: { email: gone.email, topics: ['chosen by someone else'] } });
-    expect(app.runtime.db.$client.prepare('select * from subscribers where id = ?').get(gone.id)).toEqual(
-      before,
-    );
-    expect(topicsOf(gone.email)).toEqual(['my old topic']);
+    expect(await subscriberRow()).toEqual(before);
+    expect(await topicsOf(gone.email)).toEqual(['my old topic']);
 
     const mail = (await app.smtp.waitFor(() => app.smtp.to(gone.email).length > 0)).find((received) =>
       received.envelopeTo.includes(gone.email),
@@ -325,8 +330,8 @@ describe('subscriptions others can tamper with', () => {
     const link = pathOf(linkIn(mail, `${app.config.http.publicUrl}/confirm/`));
     expect(await (await fetch(`${app.url}${link}`)).text()).toContain('chosen by someone else');
     await fetch(`${app.url}${link}`, { method: 'POST' });
-    expect(statusOf(gone.email)).toBe('active');
-    expect(topicsOf(gone.email)).toEqual(['chosen by someone else']);
+    expect(await statusOf(gone.email)).toBe('active');
+    expect(await topicsOf(gone.email)).toEqual(['chosen by someone else']);
   });
 });
 
@@ -340,7 +345,7 @@ describe('links that leak management', () => {
   });
 
   it('answers the one-click unsubscribe without a manage link', async () => {
-    const reader = seedSubscriber(app.runtime.db, { email: 'one-click@example.org' });
+    const reader = await seedSubscriber(app.runtime.db, { email: 'one-click@example.org' });
     const token = app.runtime.ctx.tokens.sign('unsubscribe', reader, new Date());
     const response = await fetch(`${app.url}/unsubscribe/${token}`, {
       method: 'POST',
@@ -354,12 +359,16 @@ describe('links that leak management', () => {
   });
 
   it('sends no-store, no-referrer and noindex on every page and answer behind a token', async () => {
-    const reader = seedSubscriber(app.runtime.db, { email: 'headers@example.org' });
-    const pending = seedSubscriber(app.runtime.db, { email: 'headers-p@example.org', status: 'pending' });
+    const reader = await seedSubscriber(app.runtime.db, { email: 'headers@example.org' });
+    const pending = await seedSubscriber(app.runtime.db, {
+      email: 'headers-p@example.org',
+      status: 'pending',
+    });
     const { tokens } = app.runtime.ctx;
     const now = new Date();
+    const request = await seedRequest(app.runtime.db, pending);
     const responses = await Promise.all([
-      fetch(`${app.url}/confirm/${tokens.sign('confirm', seedRequest(app.runtime.db, pending), now)}`),
+      fetch(`${app.url}/confirm/${tokens.sign('confirm', request, now)}`),
       fetch(`${app.url}/manage/${tokens.sign('manage', reader, now)}`),
       fetch(`${app.url}/manage/${tokens.sign('manage', reader, now)}/export`),
       fetch(`${app.url}/unsubscribe/${tokens.sign('unsubscribe', reader, now)}`),
@@ -395,7 +404,7 @@ describe('links that leak management', () => {
       expect(token).toMatch(/^c[A-Za-z0-9_-]{22}\./);
       expect(token).not.toMatch(/^c[0-9a-z]{1,11}\./);
     }
-    const reader = seedSubscriber(app.runtime.db, { email: 'expiring@example.org' });
+    const reader = await seedSubscriber(app.runtime.db, { email: 'expiring@example.org' });
     const old = app.runtime.ctx.tokens.sign('manage', reader, new Date(Date.now() - 91 * day));
     expect((await fetch(`${app.url}/manage/${old}`)).status).toBe(404);
     expect((await api(app, '/api/me', { token: old })).status).toBe(401);

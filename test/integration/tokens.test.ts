@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Subscriber } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
 import type { TokenPurpose } from '../../src/subscribers/tokens.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
@@ -16,7 +17,8 @@ interface Seeds {
   active: Subscriber;
   other: Subscriber;
   deleted: Record<'confirm' | 'manage' | 'unsubscribe', string>;
-  sign(purpose: TokenPurpose, subscriber: Subscriber, at?: Date): string;
+  /** Async: a confirm token names a subscription request, which is stored first. */
+  sign(purpose: TokenPurpose, subscriber: Subscriber, at?: Date): Promise<string>;
 }
 
 /** `<purpose letter><sealed id>.<expiry>.<signature>`, as `src/subscribers/tokens.ts` writes them. */
@@ -44,7 +46,7 @@ interface BadToken {
   route: Route;
   name: string;
   /** The path segment, already URL-encoded. */
-  token: (seeds: Seeds) => string;
+  token: (seeds: Seeds) => Promise<string> | string;
 }
 
 /** A genuine token of the purpose each route expects, to be altered. */
@@ -71,43 +73,47 @@ const badPageTokens: BadToken[] = (['confirm', 'manage', 'unsubscribe'] as const
   {
     route,
     name: 'a character changed in the signature',
-    token: (seeds) =>
-      alter(genuine(route, seeds), ({ mac }) => ({ mac: withSignatureChar(mac, 0, (i) => (i + 1) % 64) })),
+    token: async (seeds) =>
+      alter(await genuine(route, seeds), ({ mac }) => ({
+        mac: withSignatureChar(mac, 0, (i) => (i + 1) % 64),
+      })),
   },
   {
     // 16 bytes take 22 base64 characters; the last one's low bits are padding. Comparing decoded
     // bytes would accept this one, comparing the text does not.
     route,
     name: 'the padding bits of the last signature character changed',
-    token: (seeds) =>
-      alter(genuine(route, seeds), ({ mac }) => ({ mac: withSignatureChar(mac, -1, (i) => i ^ 1) })),
+    token: async (seeds) =>
+      alter(await genuine(route, seeds), ({ mac }) => ({ mac: withSignatureChar(mac, -1, (i) => i ^ 1) })),
   },
   {
     route,
     name: "the id changed to another subscriber's",
-    token: (seeds) =>
-      alter(genuine(route, seeds), () => ({ id: tokenParts(seeds.sign(route, seeds.other)).id })),
+    token: async (seeds) => {
+      const { id } = tokenParts(await seeds.sign(route, seeds.other));
+      return alter(await genuine(route, seeds), () => ({ id }));
+    },
   },
   {
     route,
     name: 'the expiry changed',
-    token: (seeds) =>
-      alter(genuine(route, seeds), ({ expiry }) => ({
+    token: async (seeds) =>
+      alter(await genuine(route, seeds), ({ expiry }) => ({
         expiry: expiry === '0' ? 'zzzzzz' : (Number.parseInt(expiry, 36) + 7 * 24 * 3600).toString(36),
       })),
   },
   {
     route,
     name: 'the purpose letter changed',
-    token: (seeds) =>
-      alter(seeds.sign(otherPurposes[route][0] ?? 'digest', seeds.active), () => ({
+    token: async (seeds) =>
+      alter(await seeds.sign(otherPurposes[route][0] ?? 'digest', seeds.active), () => ({
         letter: route.charAt(0),
       })),
   },
   {
     route,
     name: 'a character appended',
-    token: (seeds) => `${genuine(route, seeds)}A`,
+    token: async (seeds) => `${await genuine(route, seeds)}A`,
   },
   { route, name: 'a deleted subscriber', token: (seeds) => seeds.deleted[route] },
   ...otherPurposes[route].map(
@@ -134,7 +140,7 @@ badPageTokens.push(
 
 interface BadBearer {
   name: string;
-  token: (seeds: Seeds) => string;
+  token: (seeds: Seeds) => Promise<string> | string;
 }
 const badBearers: BadBearer[] = [
   ...badPageTokens
@@ -154,23 +160,27 @@ describe('link tokens', () => {
     app = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
     const db = app.runtime.db;
     // Confirmation links name a subscription request of the subscriber.
-    const sign = (purpose: TokenPurpose, subscriber: Subscriber, at = new Date()) =>
+    const sign = async (purpose: TokenPurpose, subscriber: Subscriber, at = new Date()) =>
       app.runtime.ctx.tokens.sign(
         purpose,
-        purpose === 'confirm' ? seedRequest(db, subscriber) : subscriber,
+        purpose === 'confirm' ? await seedRequest(db, subscriber) : subscriber,
         at,
       );
-    const doomed = seedSubscriber(db, { email: 'deleted@example.org', status: 'pending' });
+    const doomed = await seedSubscriber(db, { email: 'deleted@example.org', status: 'pending' });
     const deleted = {
-      confirm: sign('confirm', doomed),
-      manage: sign('manage', doomed),
-      unsubscribe: sign('unsubscribe', doomed),
+      confirm: await sign('confirm', doomed),
+      manage: await sign('manage', doomed),
+      unsubscribe: await sign('unsubscribe', doomed),
     };
     expect((await api(app, '/api/me', { method: 'DELETE', token: deleted.manage })).status).toBe(204);
     seeds = {
-      pending: seedSubscriber(db, { email: 'pending@example.org', status: 'pending', topics: ['diffusion'] }),
-      active: seedSubscriber(db, { email: 'active@example.org', topics: ['graph neural networks'] }),
-      other: seedSubscriber(db, { email: 'other@example.org', topics: ['quantization'] }),
+      pending: await seedSubscriber(db, {
+        email: 'pending@example.org',
+        status: 'pending',
+        topics: ['diffusion'],
+      }),
+      active: await seedSubscriber(db, { email: 'active@example.org', topics: ['graph neural networks'] }),
+      other: await seedSubscriber(db, { email: 'other@example.org', topics: ['quantization'] }),
       deleted,
       sign,
     };
@@ -213,8 +223,8 @@ describe('link tokens', () => {
   it.each(badPageTokens)(
     '/$route with $name is a 404 page for GET and POST, and changes nothing',
     async (bad) => {
-      const token = bad.token(seeds);
-      const before = snapshotDb(app.runtime.db);
+      const token = await bad.token(seeds);
+      const before = await snapshotDb(app.runtime.db);
 
       for (const [url, init] of pageRequests(bad.route, token)) {
         const response = await fetch(url, { ...init, redirect: 'manual' });
@@ -224,7 +234,7 @@ describe('link tokens', () => {
         expect(await response.text(), what).toContain('This link is not valid');
       }
 
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
       expect(app.smtp.received).toHaveLength(0);
     },
   );
@@ -232,8 +242,8 @@ describe('link tokens', () => {
   it.each(badBearers)(
     '/api/me with $name as bearer is a 401 for every method, and changes nothing',
     async (bad) => {
-      const token = bad.token(seeds);
-      const before = snapshotDb(app.runtime.db);
+      const token = await bad.token(seeds);
+      const before = await snapshotDb(app.runtime.db);
 
       const requests = [
         api(app, '/api/me', { token }),
@@ -247,13 +257,13 @@ describe('link tokens', () => {
         expect(response.text).not.toContain('@example.org');
       }
 
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
     },
   );
 
   it('/api/me without any credentials, or with another scheme, is a 401', async () => {
-    const before = snapshotDb(app.runtime.db);
-    const manage = seeds.sign('manage', seeds.active);
+    const before = await snapshotDb(app.runtime.db);
+    const manage = await seeds.sign('manage', seeds.active);
     const headerSets: Record<string, string>[] = [
       {},
       { authorization: manage },
@@ -264,59 +274,53 @@ describe('link tokens', () => {
       expect(response.status).toBe(401);
       expect(response.json).toMatchObject({ error: { code: 'unauthorized' } });
     }
-    expect(snapshotDb(app.runtime.db)).toEqual(before);
+    expect(await snapshotDb(app.runtime.db)).toEqual(before);
   });
 
   describe('opening a genuine link changes nothing until its button is pressed (link scanners prefetch)', () => {
     const statusOf = (subscriber: Subscriber) =>
-      (
-        app.runtime.db.$client.prepare('select status from subscribers where id = ?').get(subscriber.id) as {
-          status: string;
-        }
-      ).status;
-    const eventCount = () =>
-      (app.runtime.db.$client.prepare('select count(*) as n from subscriber_events').get() as { n: number })
-        .n;
+      app.runtime.db.value<string>(sql`select status from subscribers where id = ${subscriber.id}`);
+    const eventCount = () => app.runtime.db.value<number>(sql`select count(*) from subscriber_events`);
 
     it('GET and HEAD of a confirm link leave the subscription pending', async () => {
-      const path = `${app.url}/confirm/${seeds.sign('confirm', seeds.pending)}`;
-      const before = snapshotDb(app.runtime.db);
+      const path = `${app.url}/confirm/${await seeds.sign('confirm', seeds.pending)}`;
+      const before = await snapshotDb(app.runtime.db);
       for (const method of ['GET', 'HEAD', 'GET']) {
         expect((await fetch(path, { method, redirect: 'manual' })).status).toBe(200);
       }
-      expect(statusOf(seeds.pending)).toBe('pending');
-      expect(eventCount()).toBe(0);
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await statusOf(seeds.pending)).toBe('pending');
+      expect(await eventCount()).toBe(0);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
     });
 
     it('a confirm link signed 6 days ago still opens', async () => {
-      const path = `${app.url}/confirm/${seeds.sign('confirm', seeds.pending, new Date(Date.now() - 6 * day))}`;
-      const before = snapshotDb(app.runtime.db);
+      const path = `${app.url}/confirm/${await seeds.sign('confirm', seeds.pending, new Date(Date.now() - 6 * day))}`;
+      const before = await snapshotDb(app.runtime.db);
       const response = await fetch(path);
       expect(response.status).toBe(200);
       expect(await response.text()).toContain('pending@example.org');
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
     });
 
     it('GET and HEAD of an unsubscribe link leave the subscription active', async () => {
-      const path = `${app.url}/unsubscribe/${seeds.sign('unsubscribe', seeds.active)}`;
-      const before = snapshotDb(app.runtime.db);
+      const path = `${app.url}/unsubscribe/${await seeds.sign('unsubscribe', seeds.active)}`;
+      const before = await snapshotDb(app.runtime.db);
       for (const method of ['GET', 'HEAD', 'GET']) {
         expect((await fetch(path, { method, redirect: 'manual' })).status).toBe(200);
       }
-      expect(statusOf(seeds.active)).toBe('active');
-      expect(eventCount()).toBe(0);
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await statusOf(seeds.active)).toBe('active');
+      expect(await eventCount()).toBe(0);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
     });
 
     it('GET of a manage link and of its export changes nothing', async () => {
-      const token = seeds.sign('manage', seeds.active);
-      const before = snapshotDb(app.runtime.db);
+      const token = await seeds.sign('manage', seeds.active);
+      const before = await snapshotDb(app.runtime.db);
       expect((await fetch(`${app.url}/manage/${token}`)).status).toBe(200);
       const exported = await fetch(`${app.url}/manage/${token}/export`);
       expect(exported.status).toBe(200);
       expect(await exported.json()).toMatchObject({ subscriber: { email: 'active@example.org' } });
-      expect(snapshotDb(app.runtime.db)).toEqual(before);
+      expect(await snapshotDb(app.runtime.db)).toEqual(before);
     });
   });
 });

@@ -111,14 +111,15 @@ describe('topic preview', () => {
 describe('topic preview over thousands of papers', () => {
   let app: TestApp;
   const preview = (query: string) => api(app, `/api/topics/preview?${query}`);
+  // Storing 4,000 papers takes several seconds on PostgreSQL, more on a busy machine.
   beforeAll(async () => {
     app = await startTestApp({ workers: false });
     const now = new Date();
-    upsertPapers(app.runtime.db, generatePapers(createRandom(5), 3000, now).records, 'file', now);
+    await upsertPapers(app.runtime.db, generatePapers(createRandom(5), 3000, now).records, 'file', now);
     // And papers whose abstracts are little but common words, as a long survey's can be.
     const sentence =
       'the study of the effect of a model in the data on the results to the end and the rest of it';
-    upsertPapers(
+    await upsertPapers(
       app.runtime.db,
       Array.from({ length: 1000 }, (_, i) => ({
         arxivId: `2608.${String(20_000 + i)}`,
@@ -130,7 +131,7 @@ describe('topic preview over thousands of papers', () => {
       'file',
       now,
     );
-  });
+  }, 90_000);
   afterAll(async () => {
     await app.close();
   });
@@ -160,7 +161,7 @@ describe('topic preview over thousands of papers', () => {
 
   it('keeps answering from the previous index while it builds the next one', async () => {
     const now = new Date();
-    upsertPapers(
+    await upsertPapers(
       app.runtime.db,
       [
         {

@@ -8,18 +8,19 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
 import { resolveSecretKey } from '../../src/main/secret.js';
+import { testDatabaseUrl } from './database.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
 export const testSecret = 'test-secret-key-that-is-long-enough-0123456789';
 
-/** A config like production's, with a private SQLite file and a fresh queue prefix. */
+/** A config like production's, with a private database (see `database.ts`) and a fresh queue prefix. */
 export function testConfig(env: Record<string, string> = {}): { config: Config; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-test-'));
   const config = resolveSecretKey(
     loadConfig({
       NODE_ENV: 'test',
       PORT: '0',
-      DATABASE_URL: `file:${join(dir, 'paperboy.db')}`,
+      DATABASE_URL: testDatabaseUrl(dir),
       OUTBOX_DIR: join(dir, 'outbox'),
       REDIS_URL: inject('redisUrl'),
       QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
@@ -39,7 +40,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The whole service (HTTP + workers) on real SQLite, real Redis and a real in-process SMTP server. */
+/** The whole service (HTTP + workers) on the real test store, real Redis and a real in-process SMTP server. */
 export async function startTestApp(
   options: { env?: Record<string, string>; clock?: Clock; workers?: boolean } = {},
 ): Promise<TestApp> {

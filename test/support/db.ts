@@ -1,13 +1,12 @@
 import type { Db } from '../../src/db/client.js';
+import { sql } from '../../src/db/sql.js';
+import { tableNames } from './database.js';
 
 /** Every row of every table, to prove that a rejected request changed nothing. */
-export function snapshotDb(db: Db): Record<string, unknown[]> {
-  const tables = db.$client
-    .prepare(
-      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name",
-    )
-    .all() as { name: string }[];
-  return Object.fromEntries(
-    tables.map(({ name }) => [name, db.$client.prepare(`select * from "${name}"`).all()]),
-  );
+export async function snapshotDb(db: Db): Promise<Record<string, unknown[]>> {
+  const snapshot: Record<string, unknown[]> = {};
+  for (const name of await tableNames(db)) {
+    snapshot[name] = await db.all(sql`select * from ${sql.raw(`"${name}"`)} order by 1, 2, 3`);
+  }
+  return snapshot;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../../src/db/client.js';
 import type { Paper, PaperSource } from '../../src/db/schema.js';
 import { normalizePaper, type RawPaper } from '../../src/papers/normalize.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
-import { upsertPapers } from '../../src/papers/store.js';
+import { type UpsertResult, upsertPapers } from '../../src/papers/store.js';
 import type { ReceivedMail } from './smtp-sink.js';
 
 /**
@@ -37,7 +37,7 @@ export function paperFrom(
 }
 
 /** examples/papers.json stored as `paperboy ingest examples/papers.json` would, first seen `now`. */
-export function seedSamplePapers(db: Db, now = new Date()) {
+export async function seedSamplePapers(db: Db, now = new Date()): Promise<UpsertResult> {
   const sample: unknown = JSON.parse(
     readFileSync(new URL('../../examples/papers.json', import.meta.url), 'utf8'),
   );

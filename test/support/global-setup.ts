@@ -1,10 +1,37 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { isPostgres, testDatabasePrefix, testPostgresUrl } from './database.js';
 import { freePort } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
+    /** Names of this run's PostgreSQL test databases start with it; the teardown drops them. */
+    databasePrefix: string;
+  }
+}
+
+/**
+ * `TEST_DATABASE=postgres`: the server must answer, or the run fails here, loudly, before any test
+ * (a PostgreSQL run is never quietly turned into an SQLite one).
+ */
+function checkPostgres() {
+  const check = spawnSync('psql', [testPostgresUrl, '-tAc', 'select 1'], { encoding: 'utf8' });
+  if (check.stdout?.trim() !== '1') {
+    throw new Error(
+      `TEST_DATABASE=postgres, but PostgreSQL at ${testPostgresUrl} does not answer: ${check.stderr}`,
+    );
+  }
+}
+
+function dropDatabases(prefix: string) {
+  const list = spawnSync(
+    'psql',
+    [testPostgresUrl, '-tAc', `select datname from pg_database where datname like '${prefix}%'`],
+    { encoding: 'utf8' },
+  );
+  for (const name of list.stdout.split('\n').filter(Boolean)) {
+    spawnSync('psql', [testPostgresUrl, '-qc', `drop database if exists "${name}" with (force)`]);
   }
 }
 
@@ -42,7 +69,11 @@ export default async function setup(project: TestProject) {
     }
   }
   project.provide('redisUrl', url);
+  const databasePrefix = `${testDatabasePrefix}${process.pid}_`;
+  project.provide('databasePrefix', databasePrefix);
+  if (isPostgres) checkPostgres();
   return () => {
     server?.kill('SIGTERM');
+    if (isPostgres) dropDatabases(databasePrefix);
   };
 }

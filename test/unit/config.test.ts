@@ -23,8 +23,18 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 20,
       previewRateLimitPerMinute: 120,
     });
-    expect(config.databasePath).toBe('data/paperboy.db');
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'paperboy' });
+    expect(config.database).toEqual({
+      dialect: 'sqlite',
+      url: 'file:data/paperboy.db',
+      path: 'data/paperboy.db',
+    });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'paperboy',
+      mode: 'single',
+      nodes: [{ host: '127.0.0.1', port: 6379 }],
+      tls: false,
+    });
     expect(config.mail).toMatchObject({
       smtpUrl: undefined,
       tlsCaFile: undefined,
@@ -41,24 +51,166 @@ describe('loadConfig', () => {
   });
 
   it('reads file: URLs and :memory: for the database', () => {
-    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/paperboy.db' }).databasePath).toBe(
-      '/var/lib/paperboy.db',
-    );
-    expect(loadConfig({ DATABASE_URL: ':memory:' }).databasePath).toBe(':memory:');
-    expect(loadConfig({ DATABASE_URL: 'file::memory:' }).databasePath).toBe(':memory:');
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/paperboy.db' }).database).toEqual({
+      dialect: 'sqlite',
+      url: 'file:/var/lib/paperboy.db',
+      path: '/var/lib/paperboy.db',
+    });
+    expect(loadConfig({ DATABASE_URL: ':memory:' }).database).toEqual({
+      dialect: 'sqlite',
+      url: ':memory:',
+      path: ':memory:',
+    });
+    expect(loadConfig({ DATABASE_URL: 'file::memory:' }).database).toEqual({
+      dialect: 'sqlite',
+      url: 'file::memory:',
+      path: ':memory:',
+    });
   });
 
-  it('refuses a DATABASE_URL that is not an SQLite file, rather than making one out of it', () => {
-    // This used to create a folder named "postgres:" with an SQLite file in it.
-    expect(problemsOf({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' })).toEqual([
-      'DATABASE_URL: PostgreSQL is not supported yet; use an SQLite file such as file:data/paperboy.db',
-    ]);
-    expect(problemsOf({ DATABASE_URL: 'postgresql://db.internal/paperboy' })).toHaveLength(1);
-    for (const url of ['mysql://root@localhost/x', 'data/paperboy.db', 'file:', 'sqlite:x.db']) {
+  it('reads postgres:// and postgresql:// URLs, with the pool settings and their defaults', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' }).database).toEqual({
+      dialect: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:5432/x',
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+      connectTimeoutMs: 5_000,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db.internal/paperboy' }).database).toEqual({
+      dialect: 'postgres',
+      url: 'postgresql://db.internal/paperboy',
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+      connectTimeoutMs: 5_000,
+    });
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgres://db.internal/paperboy',
+        DATABASE_POOL_SIZE: '25',
+        DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      }).database,
+    ).toEqual({
+      dialect: 'postgres',
+      url: 'postgres://db.internal/paperboy',
+      poolSize: 25,
+      statementTimeoutMs: 0,
+      connectTimeoutMs: 1000,
+    });
+  });
+
+  it('refuses a postgres URL without a host', () => {
+    for (const url of ['postgres://', 'postgresql://', 'postgres:///paperboy']) {
       expect(problemsOf({ DATABASE_URL: url })).toEqual([
-        'DATABASE_URL: must be file:PATH (an SQLite file, e.g. file:data/paperboy.db) or :memory:',
+        'DATABASE_URL: is not a valid postgres:// URL (postgres://user@host:5432/db)',
       ]);
     }
+  });
+
+  it('refuses pool settings out of range', () => {
+    const postgres = { DATABASE_URL: 'postgres://db.internal/paperboy' };
+    expect(problemsOf({ ...postgres, DATABASE_POOL_SIZE: '0' })).toEqual([
+      'DATABASE_POOL_SIZE: must be at least 1',
+    ]);
+    expect(problemsOf({ ...postgres, DATABASE_POOL_SIZE: 'many' })).toEqual([
+      'DATABASE_POOL_SIZE: must be a whole number',
+    ]);
+    expect(problemsOf({ ...postgres, DATABASE_STATEMENT_TIMEOUT_MS: '-1' })).toEqual([
+      'DATABASE_STATEMENT_TIMEOUT_MS: must be at least 0',
+    ]);
+    expect(problemsOf({ ...postgres, DATABASE_CONNECT_TIMEOUT_MS: '10' })).toEqual([
+      'DATABASE_CONNECT_TIMEOUT_MS: must be at least 100',
+    ]);
+  });
+
+  it('refuses a DATABASE_URL that is neither an SQLite file nor PostgreSQL, rather than making one out of it', () => {
+    // This used to create a folder named "mysql:" with an SQLite file in it.
+    for (const url of ['mysql://x', 'mysql://root@localhost/x', 'data/paperboy.db', 'file:', 'sqlite:x.db']) {
+      const problems = problemsOf({ DATABASE_URL: url });
+      expect(problems).toEqual([
+        'DATABASE_URL: must be file:PATH (an SQLite file, e.g. file:data/paperboy.db), :memory: or a postgres:// URL',
+      ]);
+      expect(problems[0]).toContain('file:PATH');
+    }
+  });
+
+  describe('REDIS_URL: one node, a Redis Cluster or Sentinel', () => {
+    it('reads one node, with credentials and TLS', () => {
+      expect(loadConfig({ REDIS_URL: 'rediss://app:p%40ss@redis.internal:6380/2' }).redis).toEqual({
+        url: 'rediss://app:p%40ss@redis.internal:6380/2',
+        prefix: 'paperboy',
+        mode: 'single',
+        nodes: [{ host: 'redis.internal', port: 6380 }],
+        username: 'app',
+        password: 'p@ss',
+        tls: true,
+      });
+    });
+
+    it('reads a cluster’s seed nodes (IPv6 in brackets, 6379 by default)', () => {
+      const url = 'rediss+cluster://:s3cret@10.0.0.1:7000,[fd00::2]:7001,redis-3';
+      expect(loadConfig({ REDIS_URL: url, QUEUE_PREFIX: '{paperboy}' }).redis).toEqual({
+        url,
+        prefix: '{paperboy}',
+        mode: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'fd00::2', port: 7001 },
+          { host: 'redis-3', port: 6379 },
+        ],
+        password: 's3cret',
+        tls: true,
+      });
+    });
+
+    it('reads sentinels (26379 by default) and the master group’s name', () => {
+      const url = 'redis+sentinel://app:pw@sentinel-1:26380,sentinel-2/main';
+      expect(loadConfig({ REDIS_URL: url }).redis).toEqual({
+        url,
+        prefix: 'paperboy',
+        mode: 'sentinel',
+        nodes: [
+          { host: 'sentinel-1', port: 26380 },
+          { host: 'sentinel-2', port: 26379 },
+        ],
+        name: 'main',
+        username: 'app',
+        password: 'pw',
+        tls: false,
+      });
+    });
+
+    it.each([
+      ['another scheme', 'http://localhost', 'must be redis://host:port (one node), redis+cluster://'],
+      ['an unknown topology', 'redis+shards://a:1', 'must be redis://host:port (one node)'],
+      ['a port out of range', 'redis+cluster://a:1,b:70000', 'has "b:70000" where host:port is expected'],
+      ['an empty node', 'redis+cluster://a:1,', 'has "" where host:port is expected'],
+      ['a database on a cluster', 'redis+cluster://a:1/2', 'takes no /path with redis+cluster://'],
+      ['no master name', 'redis+sentinel://a:26379', 'must name the Sentinel master group'],
+      ['a query', 'redis+sentinel://a:26379/main?db=1', 'takes no ?query'],
+    ])('refuses %s', (_, url, message) => {
+      const problems = problemsOf({ REDIS_URL: url, QUEUE_PREFIX: '{paperboy}' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(`REDIS_URL: ${message}`);
+    });
+
+    it('refuses a cluster without a {hash tag} in QUEUE_PREFIX, saying why', () => {
+      expect(problemsOf({ REDIS_URL: 'redis+cluster://10.0.0.1:7000', QUEUE_PREFIX: 'pb' })).toEqual([
+        "QUEUE_PREFIX: a Redis Cluster needs a {hash tag} in it, e.g. {pb}: BullMQ's scripts, and paperboy's own, touch several keys at once, which a cluster allows only when they share one hash slot",
+      ]);
+      expect(problemsOf({ REDIS_URL: 'redis+cluster://10.0.0.1:7000', QUEUE_PREFIX: 'app-{pb}' })).toEqual(
+        [],
+      );
+    });
+
+    it('takes at most one non-empty {hash tag} in QUEUE_PREFIX', () => {
+      for (const prefix of ['{pb}', 'app-{pb}', '{pb}-jobs', 'pb']) {
+        expect(problemsOf({ QUEUE_PREFIX: prefix }), prefix).toEqual([]);
+      }
+      for (const prefix of ['{}', '{a}{b}', 'a{b', 'a}b', '{a{b}}', 'a:b', 'x'.repeat(65)]) {
+        expect(problemsOf({ QUEUE_PREFIX: prefix }), prefix).toHaveLength(1);
+      }
+    });
   });
 
   it('lists every problem in one error', () => {

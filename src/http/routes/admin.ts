@@ -3,10 +3,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { type Express, type RequestHandler, Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Ctx } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { readDatabaseStats } from '../../ops/read-stats.js';
+import type { RedisClient } from '../../queue/connection.js';
 import { type QueueCounts, readQueueCounts } from '../../queue/counts.js';
 import { endAdminSession, requireAdminSession, requireAdminToken } from '../admin-auth.js';
 import { html } from '../html.js';
@@ -16,7 +16,7 @@ export const queueDashboardPath = '/admin/queues';
 export const adminLogoutPath = '/admin/logout';
 
 /** `GET /api/admin/stats`: counts from the database, and queue depths (null while Redis does not answer). */
-export function adminApi(ctx: Ctx, queues: Record<string, Queue>, redis: Redis): Router {
+export function adminApi(ctx: Ctx, queues: Record<string, Queue>, redis: RedisClient): Router {
   const router = Router();
   router.get('/api/admin/stats', requireAdminToken({ config: ctx.config, redis }), async (_req, res) => {
     let queueCounts: QueueCounts | null = null;
@@ -25,7 +25,7 @@ export function adminApi(ctx: Ctx, queues: Record<string, Queue>, redis: Redis):
     } catch (error) {
       ctx.log.warn({ err: error }, 'stats: queue counts unavailable');
     }
-    res.json({ ...readDatabaseStats(ctx), queues: queueCounts });
+    res.json({ ...(await readDatabaseStats(ctx)), queues: queueCounts });
   });
   return router;
 }
@@ -62,7 +62,7 @@ const signedOutPage = messagePage({
  * bull-board at `/admin/queues` and sign-out at `/admin/logout`, behind the admin token; absent (404)
  * while ADMIN_TOKEN is unset.
  */
-export function queueDashboard(ctx: Ctx, queues: Record<string, Queue>, redis: Redis): Router {
+export function queueDashboard(ctx: Ctx, queues: Record<string, Queue>, redis: RedisClient): Router {
   const router = Router();
   if (!ctx.config.adminToken) return router;
   const auth = { config: ctx.config, redis };

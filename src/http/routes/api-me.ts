@@ -15,28 +15,29 @@ const subscriberOf = (res: Response) => res.locals.subscriber as Subscriber;
 export function meApi(ctx: Ctx): Router {
   const router = Router();
   // Authenticate before the body is even parsed: an anonymous caller learns nothing but 401.
-  const authenticate: RequestHandler = (req, res, next) => {
+  const authenticate: RequestHandler = async (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
-    const subscriber = token ? findSubscriberForToken(ctx, token, 'manage') : undefined;
+    const subscriber = token ? await findSubscriberForToken(ctx, token, 'manage') : undefined;
     if (!subscriber) throw new UnauthorizedError('Send your manage token as "Authorization: Bearer <token>"');
     res.locals.subscriber = subscriber;
     next();
   };
   router.use('/api/me', authenticate);
 
-  router.get('/api/me', (_req, res) => {
-    res.json(toSubscriberView(ctx.db, subscriberOf(res)));
+  router.get('/api/me', async (_req, res) => {
+    res.json(await toSubscriberView(ctx.db, subscriberOf(res)));
   });
-  router.patch('/api/me', requireJson, jsonBody, (req, res) => {
+  router.patch('/api/me', requireJson, jsonBody, async (req, res) => {
     const patch = parseInput(PreferencesPatch, req.body);
-    res.json(updatePreferences({ ctx, input: { subscriberId: subscriberOf(res).id, patch, source: 'api' } }));
+    const subscriberId = subscriberOf(res).id;
+    res.json(await updatePreferences({ ctx, input: { subscriberId, patch, source: 'api' } }));
   });
-  router.delete('/api/me', (_req, res) => {
-    deleteSubscriber({ ctx, input: { subscriberId: subscriberOf(res).id } });
+  router.delete('/api/me', async (_req, res) => {
+    await deleteSubscriber({ ctx, input: { subscriberId: subscriberOf(res).id } });
     res.status(204).end();
   });
-  router.get('/api/me/export', (_req, res) => {
-    res.json(exportSubscriber({ ctx, input: { subscriberId: subscriberOf(res).id } }));
+  router.get('/api/me/export', async (_req, res) => {
+    res.json(await exportSubscriber({ ctx, input: { subscriberId: subscriberOf(res).id } }));
   });
   return router;
 }

@@ -1,5 +1,4 @@
 import express, { Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Ctx } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { FeedError } from '../../papers/fetch-feed.js';
@@ -7,17 +6,18 @@ import { storeBatch } from '../../papers/ingest.js';
 import { ListPapersInput, listPapers } from '../../papers/list-papers.js';
 import { parsePapersJson } from '../../papers/sources/json.js';
 import { parseParameters } from '../../query-params.js';
+import type { RedisClient } from '../../queue/connection.js';
 import { requireAdminToken } from '../admin-auth.js';
 import { requireJson } from '../middleware.js';
 
 /** Admin ingestion takes whole batches, so its body limit is larger than the public 64 KB. */
 export const adminBodyLimit = '10mb';
 
-export function papersApi(ctx: Ctx, redis: Redis): Router {
+export function papersApi(ctx: Ctx, redis: RedisClient): Router {
   const router = Router();
 
-  router.get('/api/papers', (req, res) => {
-    res.json(listPapers({ ctx, input: parseParameters(ListPapersInput, req.query) }));
+  router.get('/api/papers', async (req, res) => {
+    res.json(await listPapers({ ctx, input: parseParameters(ListPapersInput, req.query) }));
   });
 
   const requireAdmin = requireAdminToken({ config: ctx.config, redis });
@@ -27,7 +27,7 @@ export function papersApi(ctx: Ctx, redis: Redis): Router {
     requireAdmin,
     requireJson,
     express.json({ limit: adminBodyLimit, strict: false }),
-    (req, res) => {
+    async (req, res) => {
       const startedAt = ctx.clock();
       let batch: ReturnType<typeof parsePapersJson>;
       try {
@@ -36,7 +36,7 @@ export function papersApi(ctx: Ctx, redis: Redis): Router {
         if (error instanceof FeedError) throw new AppError('invalid_body', error.message);
         throw error;
       }
-      const result = storeBatch(ctx, 'admin-api', 'api', batch, startedAt);
+      const result = await storeBatch(ctx, 'admin-api', 'api', batch, startedAt);
       res.json({ inserted: result.inserted, updated: result.updated, rejected: result.rejected });
     },
   );

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Db } from '../../db/client.js';
+import type { RedisClient } from '../../queue/connection.js';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([
@@ -8,7 +8,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number) =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
   ]);
 
-export function health(db: Db, redis: Redis): Router {
+export function health(db: Db, redis: RedisClient): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -16,7 +16,7 @@ export function health(db: Db, redis: Redis): Router {
   router.get('/readyz', async (_req, res) => {
     const checks = { database: false, redis: false };
     try {
-      db.$client.prepare('select 1').get();
+      await withTimeout(db.ping(), 1000);
       checks.database = true;
     } catch {}
     try {

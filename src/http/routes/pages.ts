@@ -109,8 +109,8 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
   });
 
   // GET never changes anything: mail scanners prefetch links. The button POSTs.
-  router.get('/confirm/:token', (req, res) => {
-    const { request, subscriber } = requestForToken(ctx, tokenOf(req));
+  router.get('/confirm/:token', async (req, res) => {
+    const { request, subscriber } = await requestForToken(ctx, tokenOf(req));
     if (request.confirmedAt) {
       if (subscriber.status !== 'active') throw new NotFoundError('This link was already used.');
       res.send(confirmedPage({ email: subscriber.email, isNewlyConfirmed: false }));
@@ -127,38 +127,38 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
     res.send(confirmedPage({ email: subscriber.email, isNewlyConfirmed }));
   });
 
-  router.get('/manage/:token', (req, res) => {
-    const subscriber = subscriberForToken(ctx, tokenOf(req), 'manage');
-    res.send(managePage({ token: tokenOf(req), view: toSubscriberView(ctx.db, subscriber) }));
+  router.get('/manage/:token', async (req, res) => {
+    const subscriber = await subscriberForToken(ctx, tokenOf(req), 'manage');
+    res.send(managePage({ token: tokenOf(req), view: await toSubscriberView(ctx.db, subscriber) }));
   });
 
-  router.get('/manage/:token/export', (req, res) => {
-    const subscriber = subscriberForToken(ctx, tokenOf(req), 'manage');
+  router.get('/manage/:token/export', async (req, res) => {
+    const subscriber = await subscriberForToken(ctx, tokenOf(req), 'manage');
     res
       .attachment('paperboy-export.json')
-      .json(exportSubscriber({ ctx, input: { subscriberId: subscriber.id } }));
+      .json(await exportSubscriber({ ctx, input: { subscriberId: subscriber.id } }));
   });
 
-  router.post('/manage/:token', sameOrigin, limit, formBody, (req, res) => {
+  router.post('/manage/:token', sameOrigin, limit, formBody, async (req, res) => {
     const token = tokenOf(req);
-    const subscriber = subscriberForToken(ctx, token, 'manage');
+    const subscriber = await subscriberForToken(ctx, token, 'manage');
     const form: Form = req.body ?? {};
     const subscriberId = subscriber.id;
-    const show = (notice?: string, error?: string, status = 200) => {
-      const view = toSubscriberView(ctx.db, subscriberForToken(ctx, token, 'manage'));
+    const show = async (notice?: string, error?: string, status = 200) => {
+      const view = await toSubscriberView(ctx.db, await subscriberForToken(ctx, token, 'manage'));
       res.status(status).send(managePage({ token, view, notice, error }));
     };
     switch (text(form, 'action')) {
       case 'unsubscribe':
-        unsubscribe({ ctx, input: { subscriberId, source: 'manage' } });
+        await unsubscribe({ ctx, input: { subscriberId, source: 'manage' } });
         return show('You are unsubscribed. No more digests will be sent.');
       case 'resubscribe':
-        resubscribe({ ctx, input: { subscriberId } });
+        await resubscribe({ ctx, input: { subscriberId } });
         return show('Welcome back: your digest is on again.');
       case 'delete':
         if (text(form, 'confirmDelete') !== 'yes')
           return show(undefined, 'Tick the box to confirm the deletion.', 400);
-        deleteSubscriber({ ctx, input: { subscriberId } });
+        await deleteSubscriber({ ctx, input: { subscriberId } });
         return res.send(
           messagePage({
             title: 'Your data is deleted',
@@ -170,29 +170,32 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
         try {
           rejectRepeatedFields(form);
           const patch = parseInput(PreferencesPatch, preferenceFields(form));
-          updatePreferences({ ctx, input: { subscriberId, patch, source: 'manage' } });
-          return show('Saved.');
+          await updatePreferences({ ctx, input: { subscriberId, patch, source: 'manage' } });
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
           return show(undefined, error.message, 400);
         }
+        return show('Saved.');
     }
   });
 
-  router.get('/unsubscribe/:token', (req, res) => {
-    const subscriber = subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
+  router.get('/unsubscribe/:token', async (req, res) => {
+    const subscriber = await subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
     res.send(unsubscribePage({ token: tokenOf(req), email: subscriber.email }));
   });
 
   // Also the RFC 8058 one-click target: not rate limited (mailbox providers post from few IPs),
   // always 200 with a page, never a redirect, and idempotent.
-  router.post('/unsubscribe/:token', formBody, oneClickBody, (req, res) => {
-    const subscriber = subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
+  router.post('/unsubscribe/:token', formBody, oneClickBody, async (req, res) => {
+    const subscriber = await subscriberForToken(ctx, tokenOf(req), 'unsubscribe');
     const body: unknown = req.body;
     const isOneClick =
       (typeof body === 'object' && body !== null && (body as Form)['List-Unsubscribe'] === 'One-Click') ||
       (typeof body === 'string' && /List-Unsubscribe[\s\S]*One-Click/.test(body));
-    unsubscribe({ ctx, input: { subscriberId: subscriber.id, source: isOneClick ? 'one-click' : 'link' } });
+    await unsubscribe({
+      ctx,
+      input: { subscriberId: subscriber.id, source: isOneClick ? 'one-click' : 'link' },
+    });
     res.send(unsubscribedPage({ email: subscriber.email }));
   });
 
