@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import nodemailer from 'nodemailer';
@@ -19,14 +21,31 @@ import { resolveSecretKey } from '../src/main/secret.js';
 import { upsertPapers } from '../src/papers/store.js';
 import { queueNames } from '../src/queue/jobs.js';
 import { findSubscriberById, readTopics } from '../src/subscribers/store.js';
-import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
+import { type BenchStore, checkpoint, openMigratedBenchDatabase, withApplicationName } from './database.js';
+import {
+  type DbLoad,
+  describeWaitEvents,
+  LoadMeter,
+  probeDelta,
+  probeSum,
+  readCpuMs,
+  readDatabaseStats,
+  statsDelta,
+  waitForBackendsToExit,
+} from './db-load.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
 import { writeSubscribers } from './fixtures/subscribers.js';
 import { readProcStatus } from './harness.js';
+import type { ProbeCounters } from './probe.mjs';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/paperboy.js', import.meta.url));
+/** Loaded into each worker with `--import`: times its database calls (see probe.mjs). */
+const probeUrl = new URL('./probe.mjs', import.meta.url).href;
+/** application_name of the workers' PostgreSQL connections and of the benchmark's own. */
+export const workerApplication = 'pb-worker';
+const benchApplication = 'pb-bench';
 const secretKey = 'bench-secret-key-that-is-long-enough-0123456789';
 /** Broad enough that every subscriber has well over 30 candidate papers among 2,000. */
 const topicPool = ['cat:cs.LG', 'cat:cs.CV', 'cat:cs.CL', 'cat:cs.AI', 'cat:stat.ML', 'cat:cs.RO'];
@@ -197,15 +216,6 @@ export async function buildTemplateDatabase(
   }
 }
 
-/**
- * A copy of the SQLite template database for one run (the template was checkpointed, so the file
- * is whole); answers the copy's DATABASE_URL.
- */
-export function copyDatabase(from: string, to: string): string {
-  copyFileSync(from, to);
-  return sqliteUrl(to);
-}
-
 export interface RunEnv {
   /** DATABASE_URL of the run's own database. */
   databaseUrl: string;
@@ -220,7 +230,7 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NODE_ENV: 'production',
-    DATABASE_URL: run.databaseUrl,
+    DATABASE_URL: withApplicationName(run.databaseUrl, workerApplication),
     REDIS_URL: run.redisUrl,
     QUEUE_PREFIX: run.prefix,
     SMTP_URL: run.smtpUrl,
@@ -237,7 +247,9 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
 }
 
 export function benchConfig(run: RunEnv): Config {
-  return resolveSecretKey(loadConfig(workerEnv(run)));
+  return resolveSecretKey(
+    loadConfig(workerEnv(run, { DATABASE_URL: withApplicationName(run.databaseUrl, benchApplication) })),
+  );
 }
 
 /** One real digest rendered by the project's renderer for subscriber 1, and the headers it is sent with. */
@@ -316,16 +328,6 @@ export async function runCeiling(options: {
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-function readCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second here).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 export interface WorkerTrace {
   pid: number;
   peakRss: number;
@@ -348,14 +350,49 @@ export interface PaperboyRun {
   statuses: Record<string, number>;
   meanPapers: number;
   workerStartMs: number;
+  /**
+   * What the workers cost the database from plan start to the last digest: sampled from PostgreSQL
+   * (the workers' backends only), or the workers' own probes on SQLite.
+   */
+  load: DbLoad;
+  /** The workers' probes summed over the same window (pool waits, client query time; SQLite's figures). */
+  probe: ProbeCounters;
+  /** PostgreSQL's exact counters for the whole run, workers' start-up and planning included. */
+  databaseStats?: Record<string, number>;
+}
+
+/** Asks each worker's probe for its counters (SIGUSR2) and waits until every one has written them. */
+async function markWorkers(
+  children: readonly ChildProcess[],
+  files: readonly string[],
+): Promise<ProbeCounters[]> {
+  const read = (file: string) => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as { seq: number; counters: ProbeCounters };
+    } catch {
+      return undefined;
+    }
+  };
+  const before = files.map((file) => read(file)?.seq ?? 0);
+  for (const child of children) child.kill('SIGUSR2');
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const now = files.map(read);
+    if (now.every((snapshot, i) => snapshot !== undefined && snapshot.seq > (before[i] ?? 0)))
+      return now.map((snapshot) => (snapshot as { counters: ProbeCounters }).counters);
+    if (Date.now() > deadline) throw new Error('a worker did not answer SIGUSR2 with its probe counters');
+    await sleep(10);
+  }
 }
 
 /**
  * `workerCount` `paperboy worker` processes started and idle, then `planDigests` (mode all) from this
- * process, then the database polled until every digest is finished. Worker RSS is read from /proc.
+ * process, then the database polled until every digest is finished. Worker RSS and CPU are read from
+ * /proc; their database time from their probes (SQLite) or by sampling PostgreSQL.
  */
 export async function runPaperboy(options: {
   run: RunEnv;
+  store: BenchStore;
   workerCount: number;
   expected: number;
   log: (message: string) => void;
@@ -364,6 +401,12 @@ export async function runPaperboy(options: {
   const { run } = options;
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
   const profileArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const probeDirectory = mkdtempSync(join(tmpdir(), 'paperboy-bench-probe-'));
+  const probeFiles = Array.from({ length: options.workerCount }, (_, i) =>
+    join(probeDirectory, `worker-${i}.json`),
+  );
+  const statsAtStart = await readDatabaseStats(options.store);
+  const meter = await LoadMeter.start(options.store);
   const planner = await startRuntime(benchConfig(run), {
     http: false,
     workers: false,
@@ -371,6 +414,7 @@ export async function runPaperboy(options: {
   });
   const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
   const children: ChildProcess[] = [];
+  let result: Omit<PaperboyRun, 'databaseStats'>;
   try {
     const blockedClients = async () =>
       ((await redis.client('LIST')) as string).split('\n').filter((line) => / cmd=bzpopmin/.test(line))
@@ -378,9 +422,9 @@ export async function runPaperboy(options: {
     const before = await blockedClients();
     const startedAt = performance.now();
     for (let i = 0; i < options.workerCount; i++) {
-      const child = spawn(process.execPath, [...profileArgs, bin, 'worker'], {
+      const child = spawn(process.execPath, [...profileArgs, '--import', probeUrl, bin, 'worker'], {
         cwd: projectRoot,
-        env: workerEnv(run),
+        env: workerEnv(run, { BENCH_PROBE_FILE: probeFiles[i] as string }),
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
@@ -404,6 +448,8 @@ export async function runPaperboy(options: {
       idleRss: readProcStatus(child.pid as number)?.rss ?? Number.NaN,
       rssAtProgress: [] as number[],
     }));
+    const probesAtStart = await markWorkers(children, probeFiles);
+    const markAtStart = meter.mark();
     const cpuAtStart = traces.map((trace) => readCpuMs(trace.pid));
     const sampleRss = () => {
       for (const trace of traces) {
@@ -442,6 +488,7 @@ export async function runPaperboy(options: {
       await sleep(50);
     }
     const totalMs = performance.now() - start;
+    const markAtEnd = meter.mark();
     clearInterval(sampler);
     sampleRss();
     traces.forEach((trace, i) => {
@@ -450,6 +497,9 @@ export async function runPaperboy(options: {
       trace.highWaterMark = status?.hwm ?? Number.NaN;
       trace.cpuMs = readCpuMs(trace.pid) - (cpuAtStart[i] ?? 0);
     });
+    const probesAtEnd = await markWorkers(children, probeFiles);
+    const probe = probeSum(probesAtEnd.map((end, i) => probeDelta(probesAtStart[i] as ProbeCounters, end)));
+    const load = meter.between(markAtStart, markAtEnd, { apps: [workerApplication], probe });
 
     const statuses = Object.fromEntries(
       (
@@ -463,7 +513,7 @@ export async function runPaperboy(options: {
         from digests where status = 'sent'`,
     );
     if (!span) throw new Error('no digest row to measure');
-    return {
+    result = {
       workers: traces,
       planMs,
       totalMs,
@@ -471,10 +521,100 @@ export async function runPaperboy(options: {
       statuses,
       meanPapers: span.papers,
       workerStartMs,
+      load,
+      probe,
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));
     redis.disconnect();
     await planner.close();
+    await meter.stop();
+    rmSync(probeDirectory, { recursive: true, force: true });
   }
+  await waitForBackendsToExit(options.store);
+  return { ...result, databaseStats: statsDelta(statsAtStart, await readDatabaseStats(options.store)) };
+}
+
+/** Per-digest figures of a run: what each resource spent, and the rate it would allow alone. */
+export function runCosts(run: PaperboyRun, digests: number) {
+  const { load } = run;
+  const workerCpuMs = run.workers.reduce((sum, worker) => sum + worker.cpuMs, 0);
+  return {
+    rate: digests / (run.totalMs / 1000),
+    workerCpuPerDigest: workerCpuMs / digests,
+    /** Cores the workers used on average, all together and the busiest one. */
+    workerCores: workerCpuMs / run.totalMs,
+    busiestWorkerCores: Math.max(...run.workers.map((worker) => worker.cpuMs)) / run.totalMs,
+    dbPerDigest: load.dbMs / digests,
+    serverCpuPerDigest: load.serverCpuMs / digests,
+    idleInTransactionPerDigest: load.idleInTransactionMs / digests,
+    writeLockPerDigest: load.writeLockMs / digests,
+    poolWaitPerDigest: load.poolWaitMs / digests,
+    clientQueryPerDigest: load.clientQueryMs / digests,
+    /** Backends active on average (PostgreSQL), or the write lock's share of the time (SQLite). */
+    dbConcurrency: load.dbMs / run.totalMs,
+    machineCores: load.machineBusyMs / run.totalMs,
+    lockWaits: load.lockWaits,
+    lockWaitMs: load.lockWaitMs,
+  };
+}
+
+/**
+ * What bounds a delivery run, as lines of figures: the workers' CPU against one core each, the
+ * machine's cores, the database's time and CPU per digest and the rate they alone would allow, and
+ * lock waits.
+ */
+export function describeDeliveryBounds(
+  store: BenchStore['store'],
+  run: PaperboyRun,
+  digests: number,
+  cores: number,
+): string[] {
+  const cost = runCosts(run, digests);
+  const workers = run.workers.length;
+  const lines: string[] = [];
+  const ms = (n: number) => `${n.toFixed(n < 1 ? 3 : 2)} ms`;
+  const perSecond = (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`;
+  const verdicts: { share: number; text: string }[] = [
+    {
+      share: cost.busiestWorkerCores,
+      text: `the worker process's CPU (busiest worker ${cost.busiestWorkerCores.toFixed(2)} of its one core; ${ms(cost.workerCpuPerDigest)} CPU per digest allows ${perSecond((1000 / cost.workerCpuPerDigest) * workers)} with ${workers} worker(s) on cores of their own)`,
+    },
+    {
+      share: cost.machineCores / cores,
+      text: `the machine's ${cores} cores (${cost.machineCores.toFixed(2)} busy on average: workers ${cost.workerCores.toFixed(2)}${store === 'postgres' ? `, PostgreSQL backends ${(run.load.serverCpuMs / run.totalMs).toFixed(2)}` : ''}, the rest Redis, SMTP, planner and anything else running)`,
+    },
+  ];
+  if (store === 'postgres') {
+    verdicts.push({
+      share: Math.min(1, cost.dbConcurrency / cores),
+      text: `PostgreSQL (${cost.dbConcurrency.toFixed(2)} backends active on average)`,
+    });
+  } else {
+    verdicts.push({
+      share: cost.dbConcurrency,
+      text: `SQLite's one writer (the write lock held ${(cost.dbConcurrency * 100).toFixed(0)} % of the time)`,
+    });
+  }
+  verdicts.sort((x, y) => y.share - x.share);
+  lines.push(`bound: ${(verdicts[0] as { text: string }).text}`);
+  if (store === 'postgres') {
+    lines.push(
+      `database time ${ms(cost.dbPerDigest)} per digest (sampled active time of the worker backends; ${describeWaitEvents(run.load)}), PostgreSQL CPU ${ms(cost.serverCpuPerDigest)} per digest: the server alone could take ≈ ${perSecond(1000 / cost.serverCpuPerDigest)} per core it gets`,
+    );
+    lines.push(
+      `transactions open while the worker was busy elsewhere (idle in transaction) ${ms(cost.idleInTransactionPerDigest)} per digest; waits for a pooled connection ${ms(cost.poolWaitPerDigest)} per digest (${run.load.poolWaits} ≥ 1 ms); client-side query time ${ms(cost.clientQueryPerDigest)} per digest`,
+    );
+    lines.push(
+      `lock waits: ${run.load.lockWaits} samples of ${run.load.samples} with a worker backend waiting on a lock (${Math.round(run.load.lockWaitMs)} ms)${run.databaseStats ? `; deadlocks ${run.databaseStats.deadlocks ?? 0}; ${((run.databaseStats.xact_commit ?? 0) / digests).toFixed(1)} commits per digest over the run` : ''}`,
+    );
+  } else {
+    lines.push(
+      `database time ${ms(cost.dbPerDigest)} per digest inside the workers (part of their CPU); write lock held ${ms(cost.writeLockPerDigest)} per digest, so one SQLite file takes at most ≈ ${perSecond(1000 / cost.writeLockPerDigest)} whatever the workers`,
+    );
+    lines.push(
+      `lock waits: ${run.load.lockWaits} writes that waited ≥ 1 ms for another process's write lock (${Math.round(run.load.lockWaitMs)} ms in all)`,
+    );
+  }
+  return lines;
 }

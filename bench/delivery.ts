@@ -1,12 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqliteUrl } from './database.js';
+import { type BenchStore, cloneStore, createStore, storeNames } from './database.js';
+import { describeWaitEvents, msPer } from './db-load.js';
 import {
   buildTemplateDatabase,
-  copyDatabase,
+  describeDeliveryBounds,
   renderSampleDigest,
   runCeiling,
+  runCosts,
   runPaperboy,
   startCountingSmtp,
   startPrivateRedis,
@@ -22,6 +24,7 @@ export const delivery: Benchmark = {
   name: 'delivery',
   description:
     'digests planned, queued through BullMQ, rendered and sent over SMTP by one `paperboy worker`, against nodemailer alone',
+  stores: ['sqlite', 'postgres'],
   sizes: {
     digests: {
       default: 20_000,
@@ -33,26 +36,30 @@ export const delivery: Benchmark = {
       description: 'SEND_CONCURRENCY of the worker and connections of the ceiling',
     },
   },
-  async run({ sizes, seed, log }): Promise<BenchResult> {
+  async run({ sizes, seed, log, store }): Promise<BenchResult> {
     const digests = sizes.digests as number;
     const concurrency = sizes.concurrency as number;
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-delivery-'));
     const redis = await startPrivateRedis();
     const smtp = await startCountingSmtp();
+    const stores: BenchStore[] = [];
     try {
       const now = new Date();
-      const template = join(directory, 'template.sqlite');
+      const template = await createStore(store, directory, 'template');
+      stores.push(template);
       log(
         `building a database: ${format.count(sizes.papers as number)} papers, ${format.count(digests)} subscribers`,
       );
-      await buildTemplateDatabase(sqliteUrl(template), {
+      await buildTemplateDatabase(template.url, {
         seed,
         now,
         papers: sizes.papers as number,
         subscribers: digests,
       });
+      const runStore = await cloneStore(template, directory, 'run');
+      stores.push(runStore);
       const run = {
-        databaseUrl: copyDatabase(template, join(directory, 'run.sqlite')),
+        databaseUrl: runStore.url,
         redisUrl: redis.url,
         prefix: `bench-delivery-${process.pid}`,
         smtpUrl: smtp.url,
@@ -67,7 +74,14 @@ export const delivery: Benchmark = {
 
       await smtp.reset();
       if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
-      const paperboy = await runPaperboy({ run, workerCount: 1, expected: digests, log, cpuProfileDir });
+      const paperboy = await runPaperboy({
+        run,
+        store: runStore,
+        workerCount: 1,
+        expected: digests,
+        log,
+        cpuProfileDir,
+      });
       const paperboySmtp = await smtp.stats();
       const worker = paperboy.workers[0] as (typeof paperboy.workers)[number];
 
@@ -76,6 +90,9 @@ export const delivery: Benchmark = {
       const sendRate = (digests - 1) / (paperboy.sendSpanMs / 1000);
       const ratio = paperboyRate / ceilingRate;
       const peakRss = Math.max(worker.peakRss, worker.highWaterMark);
+      const cost = runCosts(paperboy, digests);
+      const cores = availableParallelism();
+      const isPostgres = store === 'postgres';
       const checks: TargetCheck[] = [
         {
           name: `${format.count(digests)} digests: paperboy rate / ceiling rate`,
@@ -99,7 +116,7 @@ export const delivery: Benchmark = {
       return {
         tables: [
           {
-            title: `Delivery of ${format.count(digests)} digests to a counting SMTP server on loopback (concurrency ${concurrency})`,
+            title: `Delivery of ${format.count(digests)} digests to a counting SMTP server on loopback (concurrency ${concurrency}), ${storeNames[store]}`,
             columns: [
               { key: 'path', header: 'path', align: 'left' },
               { key: 'time', header: 'time' },
@@ -170,6 +187,52 @@ export const delivery: Benchmark = {
                 what: 'worker CPU / wall while sending',
                 value: format.share(worker.cpuMs / paperboy.totalMs),
               },
+              {
+                what: `machine cores busy on average (of ${cores}; everything on the machine)`,
+                value: cost.machineCores.toFixed(2),
+              },
+              {
+                what: isPostgres
+                  ? 'database time per digest (worker backends active, sampled every 20 ms)'
+                  : 'database time per digest (inside better-sqlite3 in the worker)',
+                value: msPer(cost.dbPerDigest),
+              },
+              ...(isPostgres
+                ? [
+                    { what: 'PostgreSQL backend CPU per digest', value: msPer(cost.serverCpuPerDigest) },
+                    {
+                      what: 'backend time by wait event (CPU = none)',
+                      value: describeWaitEvents(paperboy.load),
+                    },
+                    {
+                      what: 'idle in transaction per digest (a transaction open, the worker elsewhere)',
+                      value: msPer(cost.idleInTransactionPerDigest),
+                    },
+                    {
+                      what: 'waiting for a pooled connection per digest (≥ 1 ms waits)',
+                      value: `${msPer(cost.poolWaitPerDigest)} (${format.count(paperboy.load.poolWaits)})`,
+                    },
+                    { what: 'client-side query time per digest', value: msPer(cost.clientQueryPerDigest) },
+                    {
+                      what: 'commits / rows inserted / rows updated per digest (whole run, pg_stat_database)',
+                      value: paperboy.databaseStats
+                        ? [
+                            paperboy.databaseStats.xact_commit,
+                            paperboy.databaseStats.tup_inserted,
+                            paperboy.databaseStats.tup_updated,
+                          ]
+                            .map((n) => ((n ?? 0) / digests).toFixed(1))
+                            .join(' / ')
+                        : '–',
+                    },
+                  ]
+                : [{ what: 'write lock held per digest', value: msPer(cost.writeLockPerDigest) }]),
+              {
+                what: isPostgres
+                  ? 'lock waits (samples with a worker backend waiting on a lock)'
+                  : 'lock waits (writes that waited ≥ 1 ms for another writer)',
+                value: `${format.count(paperboy.load.lockWaits)} (${format.ms(paperboy.load.lockWaitMs)})`,
+              },
             ],
           },
         ],
@@ -183,14 +246,38 @@ export const delivery: Benchmark = {
         data: {
           digests,
           concurrency,
+          store,
           ceiling: { ...ceiling, rate: ceilingRate, smtp: ceilingSmtp },
           paperboy: { ...paperboy, rate: paperboyRate, sendRate, smtp: paperboySmtp },
           ratio,
+          cost,
         },
+        summary: [
+          { what: 'ceiling (nodemailer alone)', text: format.perSecond(ceilingRate), value: ceilingRate },
+          { what: 'paperboy, end to end', text: format.perSecond(paperboyRate), value: paperboyRate },
+          { what: 'paperboy / ceiling', text: `${ratio.toFixed(2)}×`, value: ratio },
+          { what: 'planDigests', text: format.ms(paperboy.planMs), value: paperboy.planMs },
+          {
+            what: 'worker CPU per digest',
+            text: msPer(cost.workerCpuPerDigest),
+            value: cost.workerCpuPerDigest,
+          },
+          { what: 'database time per digest', text: msPer(cost.dbPerDigest), value: cost.dbPerDigest },
+          {
+            what: 'PostgreSQL CPU per digest',
+            text: msPer(cost.serverCpuPerDigest),
+            value: cost.serverCpuPerDigest,
+          },
+          { what: 'lock waits', text: format.count(cost.lockWaits), value: cost.lockWaits },
+          { what: 'machine cores busy', text: cost.machineCores.toFixed(2), value: cost.machineCores },
+          { what: 'worker peak RSS', text: format.mb(peakRss), value: peakRss },
+        ],
+        bounds: describeDeliveryBounds(store, paperboy, digests, cores),
       };
     } finally {
       await smtp.close();
       await redis.stop();
+      for (const created of stores) await created.drop();
       rmSync(directory, { recursive: true, force: true });
     }
   },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { Store } from './database.js';
 
 /** What the runner hands every benchmark. */
 export interface BenchOptions {
@@ -13,6 +14,8 @@ export interface BenchOptions {
   sizes: Record<string, number>;
   /** Progress lines; they go to stderr so the tables stay clean. */
   log: (message: string) => void;
+  /** The store to run on (`--db`); only one the benchmark lists in `stores`. */
+  store: Store;
 }
 
 export interface Column {
@@ -42,6 +45,18 @@ export interface BenchResult {
   notes: string[];
   /** Raw figures for the JSON file, in plain units (ms, bytes, counts). */
   data: Record<string, unknown>;
+  /** The headline figures, printed side by side when the benchmark runs on several stores (`--db both`). */
+  summary?: SummaryRow[];
+  /** What bounds the measured rate on this store, one line each, with the figures that say so. */
+  bounds?: string[];
+}
+
+export interface SummaryRow {
+  what: string;
+  /** The figure, formatted. */
+  text: string;
+  /** The figure as a number, for the ratio between stores (NaN: no ratio). */
+  value: number;
 }
 
 export interface Benchmark {
@@ -49,6 +64,8 @@ export interface Benchmark {
   description: string;
   /** The sizes this benchmark reads, each overridable as `--<name> <number>`. */
   sizes: Record<string, { default: number; description: string }>;
+  /** The stores it runs on (`--db`); SQLite only when absent. An empty list: it uses no database. */
+  stores?: readonly Store[];
   run(options: BenchOptions): Promise<BenchResult>;
 }
 

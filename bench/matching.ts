@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,15 @@ import { walkSubscribers } from '../src/subscribers/walk-subscribers.js';
 import { createMatchingEngine } from '../src/topics/engine.js';
 import { buildPaperIndex, matchTopic, type PaperIndex } from '../src/topics/match.js';
 import { parseTopic } from '../src/topics/parse.js';
-import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
+import {
+  type BenchStore,
+  checkpoint,
+  createStore,
+  openMigratedBenchDatabase,
+  storeBytes,
+  storeNames,
+} from './database.js';
+import { LoadMeter } from './db-load.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
 import { insertSubscribers } from './fixtures/subscribers.js';
@@ -113,20 +121,23 @@ export const matching: Benchmark = {
   name: 'matching',
   description:
     'Digest matching (issue 4): subscribers with 1–5 topics of distinct queries, ranked against a day of papers',
+  stores: ['sqlite', 'postgres'],
   sizes: {
     subscribers: { default: 100_000, description: 'active subscribers in the database' },
     papers: { default: 2_000, description: 'papers in the index' },
     queries: { default: 2_000, description: 'distinct topic queries the subscribers draw from' },
   },
-  async run({ warmup, runs, seed, sizes, log }): Promise<BenchResult> {
+  async run({ warmup, runs, seed, sizes, log, store }): Promise<BenchResult> {
     const subscriberCount = sizes.subscribers as number;
     const paperCount = sizes.papers as number;
     const queryCount = sizes.queries as number;
+    const storeName = storeNames[store];
     const sampler = await startRssSampler();
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
-    const databasePath = join(directory, 'bench.sqlite');
-    const databaseUrl = sqliteUrl(databasePath);
+    const benchStore: BenchStore = await createStore(store, directory, 'matching');
+    const databaseUrl = benchStore.url;
     const db = await openMigratedBenchDatabase(databaseUrl);
+    const meter = await LoadMeter.start(benchStore);
     try {
       const now = new Date();
       const { topics, topicRows, generateMs, insertMs } = await setUp(db, {
@@ -138,7 +149,7 @@ export const matching: Benchmark = {
         log,
       });
       await checkpoint(db);
-      const databaseBytes = statSync(databasePath).size;
+      const databaseBytes = await storeBytes(benchStore);
 
       // What a digest run reads first: the papers that arrived since the last one.
       const start = performance.now();
@@ -158,9 +169,14 @@ export const matching: Benchmark = {
 
       // The first pass meets the engine code cold, as a once-a-day run does; it is the warm-up.
       log(`digest pass over ${format.count(subscriberCount)} subscribers (${warmup} warm-up, ${runs} runs)`);
+      const beforePasses = meter.mark();
       const passRuns = await repeatAsync(sampler, { warmup, runs }, () =>
         digestPass(db, createMatchingEngine(index), subscriberCount),
       );
+      const passLoad = meter.between(beforePasses, meter.mark());
+      const passedSubscribers = subscriberCount * (warmup + runs);
+      const dbUsPerSubscriber = (passLoad.dbMs * 1000) / passedSubscribers;
+      const serverCpuUsPerSubscriber = (passLoad.serverCpuMs * 1000) / passedSubscribers;
       const pass = (passRuns.at(-1) as (typeof passRuns)[number]).value;
 
       // Since issue 4 the send job picks each digest itself; the same walk, ranked the way it ranks.
@@ -283,7 +299,7 @@ export const matching: Benchmark = {
               { key: 'value', header: 'value' },
             ],
             rows: [
-              { what: 'papers (loaded from SQLite)', value: format.count(workload.papers) },
+              { what: `papers (loaded from ${storeName})`, value: format.count(workload.papers) },
               { what: 'distinct topics', value: format.count(workload.distinctTopics) },
               { what: 'active subscribers', value: format.count(subscriberCount) },
               { what: 'topics per subscriber (mean)', value: workload.topicsPerSubscriber.toFixed(2) },
@@ -303,7 +319,19 @@ export const matching: Benchmark = {
               { what: 'fingerprint (papers, topics, matches per topic)', value: fingerprint },
               { what: 'set-up: generate papers and topics', value: format.ms(generateMs) },
               { what: 'set-up: insert subscribers', value: format.ms(insertMs) },
-              { what: 'load papers from SQLite', value: format.ms(loadMs) },
+              { what: `load papers from ${storeName}`, value: format.ms(loadMs) },
+              {
+                what: `database time per subscriber during the passes${store === 'postgres' ? ' (backends active, sampled)' : ' (inside better-sqlite3)'}`,
+                value: format.us(dbUsPerSubscriber),
+              },
+              ...(store === 'postgres'
+                ? [
+                    {
+                      what: 'PostgreSQL CPU per subscriber during the passes',
+                      value: format.us(serverCpuUsPerSubscriber),
+                    },
+                  ]
+                : []),
             ],
           },
           {
@@ -401,10 +429,12 @@ export const matching: Benchmark = {
               ]),
           ...(lowestCpuShare < contendedCpuShare
             ? [
-                `WARNING: some runs had only ${format.share(lowestCpuShare)} of a CPU (CPU/wall column): another process was busy, so those times are inflated; run again on a quiet machine`,
+                store === 'postgres'
+                  ? `some runs had only ${format.share(lowestCpuShare)} of a CPU (CPU/wall column): on PostgreSQL the process also waits for the server's answers, so this alone does not mean another process was busy`
+                  : `WARNING: some runs had only ${format.share(lowestCpuShare)} of a CPU (CPU/wall column): another process was busy, so those times are inflated; run again on a quiet machine`,
               ]
             : []),
-          `per-subscriber cost = median pass / subscribers = ${format.us(perSubscriberUs)}; the pass includes reading subscribers from SQLite, which the "walk only" row measures alone`,
+          `per-subscriber cost = median pass / subscribers = ${format.us(perSubscriberUs)}; the pass includes reading subscribers from ${storeName}, which the "walk only" row measures alone`,
           'RSS is sampled every 5 ms from a worker thread (the pass is synchronous); "peak RSS" of a fresh process is the kernel\'s maxRSS for its whole life',
           `RSS growth during a pass is mostly garbage V8 has not collected yet (its heap limit here is ${format.mb(getHeapStatistics().heap_size_limit)}); the live heap a pass keeps is its topic cache, which grows with the distinct topics met, not with subscribers`,
           `this benchmark process peaked at ${format.mb(benchmarkPeakRss)} (set-up included), which is why memory is judged in fresh processes`,
@@ -428,11 +458,47 @@ export const matching: Benchmark = {
           },
           benchmarkPeakRssBytes: benchmarkPeakRss,
           lowestCpuShare,
+          passLoad,
           sampleTopics: topics.slice(0, 40),
         },
+        summary: [
+          {
+            what: 'walk subscribers only (floor)',
+            text: format.ms(full.walk.medianMs),
+            value: full.walk.medianMs,
+          },
+          { what: 'digest pass, median', text: format.ms(full.pass.medianMs), value: full.pass.medianMs },
+          { what: 'per subscriber', text: format.us(perSubscriberUs), value: perSubscriberUs },
+          {
+            what: 'picked as send jobs do',
+            text: format.ms(summarize(sendJobRuns).medianMs),
+            value: summarize(sendJobRuns).medianMs,
+          },
+          { what: 'fresh process: load + index + pass', text: format.ms(freshTotalMs), value: freshTotalMs },
+          {
+            what: 'fresh process: peak RSS',
+            text: format.mb(full.fresh.processPeakRss),
+            value: full.fresh.processPeakRss,
+          },
+          {
+            what: 'database time per subscriber',
+            text: format.us(dbUsPerSubscriber),
+            value: dbUsPerSubscriber,
+          },
+          { what: 'database size', text: format.mb(databaseBytes), value: databaseBytes },
+        ],
+        bounds: [
+          `bound: matching in JavaScript, on one core: the pass is ${(full.pass.medianMs / full.walk.medianMs).toFixed(1)}× the walk alone (${format.ms(full.walk.medianMs)} of ${format.ms(full.pass.medianMs)} is reading subscribers from ${storeName}); CPU/wall of the pass ${format.share(full.pass.lowestCpuShare)} (lowest run)`,
+          store === 'postgres'
+            ? `database: ${format.us(dbUsPerSubscriber)} of backend time and ${format.us(serverCpuUsPerSubscriber)} of PostgreSQL CPU per subscriber (two queries per page of 1,000), on the other core; the walk's ${format.us((full.walk.medianMs * 1000) / subscriberCount)} per subscriber is mostly the driver decoding rows and round trips`
+            : `database: ${format.us(dbUsPerSubscriber)} per subscriber inside better-sqlite3 (two queries per page of 1,000), in the same thread as the matching`,
+          `lock waits: n/a (one reader; ${passLoad.lockWaits} seen)`,
+        ],
       };
     } finally {
+      await meter.stop();
       await db.close();
+      await benchStore.drop();
       rmSync(directory, { recursive: true, force: true });
       await sampler.stop();
     }

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqliteUrl } from './database.js';
+import { type BenchStore, cloneStore, createStore, storeNames } from './database.js';
+import { msPer } from './db-load.js';
 import {
   buildTemplateDatabase,
-  copyDatabase,
+  describeDeliveryBounds,
   type PaperboyRun,
   recipient,
+  runCosts,
   runPaperboy,
   type SmtpStats,
   startCountingSmtp,
@@ -14,29 +16,42 @@ import {
 } from './delivery-kit.js';
 import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
 
+/** 1, 2, 4, … up to `max` (and `max` itself). */
+const workerCounts = (max: number) => {
+  const counts: number[] = [];
+  for (let n = 1; n < max; n *= 2) counts.push(n);
+  counts.push(max);
+  return counts;
+};
+
 export const scaleOut: Benchmark = {
   name: 'scale-out',
   description:
-    'the delivery run with one and then two `paperboy worker` processes on one Redis: rate, and exactly one email each',
+    'the delivery run with 1, 2, 4 `paperboy worker` processes on one Redis: rate, where the time goes, and exactly one email each',
+  stores: ['sqlite', 'postgres'],
   sizes: {
     digests: { default: 3_000, description: 'digests to plan and send in each run' },
     papers: { default: 2_000, description: 'papers first seen today' },
     concurrency: { default: 20, description: 'SEND_CONCURRENCY of each worker' },
+    workers: { default: 4, description: 'the most workers: runs with 1, 2, 4, … up to this many' },
   },
-  async run({ sizes, seed, log }): Promise<BenchResult> {
+  async run({ sizes, seed, log, store }): Promise<BenchResult> {
     const digests = sizes.digests as number;
     const concurrency = sizes.concurrency as number;
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-scale-out-'));
     const redis = await startPrivateRedis();
     const smtp = await startCountingSmtp();
     const expected = Array.from({ length: digests }, (_, i) => recipient(i + 1));
+    const stores: BenchStore[] = [];
+    const cores = availableParallelism();
     try {
       const now = new Date();
-      const template = join(directory, 'template.sqlite');
+      const template = await createStore(store, directory, 'template');
+      stores.push(template);
       log(
         `building a database: ${format.count(sizes.papers as number)} papers, ${format.count(digests)} subscribers`,
       );
-      await buildTemplateDatabase(sqliteUrl(template), {
+      await buildTemplateDatabase(template.url, {
         seed,
         now,
         papers: sizes.papers as number,
@@ -44,9 +59,11 @@ export const scaleOut: Benchmark = {
       });
 
       const results: { workers: number; run: PaperboyRun; smtp: SmtpStats }[] = [];
-      for (const workerCount of [1, 2]) {
+      for (const workerCount of workerCounts(sizes.workers as number)) {
+        const runStore = await cloneStore(template, directory, `run_${workerCount}`);
+        stores.push(runStore);
         const run = {
-          databaseUrl: copyDatabase(template, join(directory, `run-${workerCount}.sqlite`)),
+          databaseUrl: runStore.url,
           redisUrl: redis.url,
           prefix: `bench-scale-${process.pid}-${workerCount}`,
           smtpUrl: smtp.url,
@@ -54,14 +71,15 @@ export const scaleOut: Benchmark = {
         };
         await smtp.reset();
         log(`${workerCount} worker(s)`);
-        const result = await runPaperboy({ run, workerCount, expected: digests, log });
+        const result = await runPaperboy({ run, store: runStore, workerCount, expected: digests, log });
         // Anything sent late (a duplicate after a lock expiry) would arrive by now.
         await new Promise((resolve) => setTimeout(resolve, 1000));
         results.push({ workers: workerCount, run: result, smtp: await smtp.stats(expected) });
+        await runStore.drop();
       }
 
-      const rate = (run: PaperboyRun) => digests / (run.totalMs / 1000);
       const single = results[0] as (typeof results)[number];
+      const singleRate = runCosts(single.run, digests).rate;
       const checks: TargetCheck[] = results.map((result) => ({
         name: `${result.workers} worker(s): every recipient exactly one email`,
         target: `${format.count(digests)} × 1`,
@@ -72,10 +90,16 @@ export const scaleOut: Benchmark = {
           result.smtp.messages === digests &&
           result.run.statuses.sent === digests,
       }));
+      const isPostgres = store === 'postgres';
+      const costs = results.map((result) => ({
+        workers: result.workers,
+        cost: runCosts(result.run, digests),
+      }));
+      const widest = results.at(-1) as (typeof results)[number];
       return {
         tables: [
           {
-            title: `Scale-out: ${format.count(digests)} digests, SEND_CONCURRENCY ${concurrency} per worker, one Redis, one SQLite file`,
+            title: `Scale-out: ${format.count(digests)} digests, SEND_CONCURRENCY ${concurrency} per worker, one Redis, ${isPostgres ? 'one PostgreSQL database' : 'one SQLite file'}`,
             columns: [
               { key: 'workers', header: 'workers' },
               { key: 'time', header: 'plan → last sent' },
@@ -92,8 +116,8 @@ export const scaleOut: Benchmark = {
             rows: results.map((result) => ({
               workers: String(result.workers),
               time: format.ms(result.run.totalMs),
-              rate: format.perSecond(rate(result.run)),
-              relative: `${(rate(result.run) / rate(single.run)).toFixed(2)}×`,
+              rate: format.perSecond(digests / (result.run.totalMs / 1000)),
+              relative: `${(digests / (result.run.totalMs / 1000) / singleRate).toFixed(2)}×`,
               sendRate: format.perSecond((digests - 1) / (result.run.sendSpanMs / 1000)),
               messages: format.count(result.smtp.messages),
               recipients: format.count(result.smtp.recipients),
@@ -105,23 +129,110 @@ export const scaleOut: Benchmark = {
                 .join(' / '),
             })),
           },
+          {
+            title: `Where the time goes (${storeNames[store]}; per digest unless marked; ${cores} cores)`,
+            columns: [
+              { key: 'workers', header: 'workers' },
+              { key: 'rate', header: 'digests/s' },
+              { key: 'relative', header: 'vs 1 worker' },
+              { key: 'workerCpu', header: 'worker CPU' },
+              { key: 'workerCores', header: 'workers: cores used' },
+              { key: 'db', header: 'DB time' },
+              { key: 'serverCpu', header: 'PostgreSQL CPU' },
+              { key: 'writeLock', header: 'write lock held' },
+              { key: 'idleTx', header: 'idle in transaction' },
+              { key: 'poolWait', header: 'pool wait' },
+              { key: 'locks', header: 'lock waits' },
+              { key: 'machine', header: 'machine: cores busy' },
+            ],
+            rows: costs.map(({ workers, cost }) => ({
+              workers: String(workers),
+              rate: format.perSecond(cost.rate),
+              relative: `${(cost.rate / singleRate).toFixed(2)}×`,
+              workerCpu: msPer(cost.workerCpuPerDigest),
+              workerCores: cost.workerCores.toFixed(2),
+              db: msPer(cost.dbPerDigest),
+              serverCpu: isPostgres ? msPer(cost.serverCpuPerDigest) : 'in worker',
+              writeLock: isPostgres ? 'n/a' : msPer(cost.writeLockPerDigest),
+              idleTx: isPostgres ? msPer(cost.idleInTransactionPerDigest) : 'n/a',
+              poolWait: isPostgres ? msPer(cost.poolWaitPerDigest) : 'n/a',
+              locks: `${format.count(cost.lockWaits)}${cost.lockWaits > 0 ? ` (${format.ms(cost.lockWaitMs)})` : ''}`,
+              machine: cost.machineCores.toFixed(2),
+            })),
+          },
         ],
         targets: checks,
         notes: [
           'counts per recipient are kept by the SMTP server (smtp-server in a child process); missing = expected addresses that got nothing',
-          'both workers share one CPU pair with Redis, the SMTP server and the benchmark process: on 2 cores a second worker cannot double the rate',
-          'one run per worker count (--warmup and --runs are not used)',
+          `every worker shares the machine's ${cores} cores with Redis, the SMTP server, the benchmark process${isPostgres ? ' and PostgreSQL' : ''}: on 2 cores more workers cannot multiply the rate`,
+          isPostgres
+            ? "DB time = active time of the worker backends, sampled from pg_stat_activity every 20 ms; PostgreSQL CPU = those backends' CPU from /proc; lock waits = samples in which a worker backend waited on a lock (wait_event_type Lock); idle in transaction = a transaction open while its worker did something else; pool wait = time to get a pooled connection (DATABASE_POOL_SIZE default 10 per worker)"
+            : 'DB time = time inside better-sqlite3 calls in the workers (part of their CPU); write lock held = BEGIN IMMEDIATE to COMMIT plus autocommit writes; lock waits = writes that waited ≥ 1 ms for another process (a WAL checkpoint in a commit can count too)',
+          'one run per worker count (--warmup and --runs are not used); each run on a fresh copy of the same database',
         ],
         data: {
           digests,
           concurrency,
-          results: results.map((result) => ({ ...result, rate: rate(result.run) })),
+          store,
+          results: results.map((result) => ({
+            ...result,
+            rate: runCosts(result.run, digests).rate,
+            cost: runCosts(result.run, digests),
+          })),
         },
+        summary: costs.flatMap(({ workers, cost }) => [
+          { what: `${workers} worker(s): digests/s`, text: format.perSecond(cost.rate), value: cost.rate },
+          {
+            what: `${workers} worker(s): vs 1 worker`,
+            text: `${(cost.rate / singleRate).toFixed(2)}×`,
+            value: cost.rate / singleRate,
+          },
+          {
+            what: `${workers} worker(s): worker CPU per digest`,
+            text: msPer(cost.workerCpuPerDigest),
+            value: cost.workerCpuPerDigest,
+          },
+          {
+            what: `${workers} worker(s): DB time per digest`,
+            text: msPer(cost.dbPerDigest),
+            value: cost.dbPerDigest,
+          },
+          {
+            what: `${workers} worker(s): lock waits`,
+            text: format.count(cost.lockWaits),
+            value: cost.lockWaits,
+          },
+        ]),
+        bounds: [
+          ...describeDeliveryBounds(store, widest.run, digests, cores).map(
+            (line) => `${widest.workers} workers: ${line}`,
+          ),
+          secondMachine(store, costs, cores),
+        ],
       };
     } finally {
       await smtp.close();
       await redis.stop();
+      for (const created of stores) await created.drop().catch(() => {});
       rmSync(directory, { recursive: true, force: true });
     }
   },
 };
+
+/** Would workers on a second machine help? From the per-digest costs of the runs. */
+function secondMachine(
+  store: BenchStore['store'],
+  costs: readonly { workers: number; cost: ReturnType<typeof runCosts> }[],
+  cores: number,
+): string {
+  const one = (costs[0] as (typeof costs)[number]).cost;
+  const last = costs.at(-1) as (typeof costs)[number];
+  const perSecond = (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`;
+  const saturated = last.cost.machineCores >= cores * 0.85;
+  const head = `second machine: with ${last.workers} workers the machine had ${last.cost.machineCores.toFixed(2)} of ${cores} cores busy (${saturated ? 'saturated' : 'not saturated'}), the workers ${last.cost.workerCores.toFixed(2)} of them; worker CPU per digest ${one.workerCpuPerDigest.toFixed(2)} → ${last.cost.workerCpuPerDigest.toFixed(2)} ms from 1 to ${last.workers} workers`;
+  if (store === 'sqlite') {
+    return `${head}. SQLite cannot be shared with another machine (one file, local locks); on this one the write lock held ${last.cost.writeLockPerDigest.toFixed(3)} ms per digest caps one file at ≈ ${perSecond(1000 / last.cost.writeLockPerDigest)}, with ${last.cost.lockWaits} lock waits at ${last.workers} workers`;
+  }
+  const serverCap = (cores * 1000) / last.cost.serverCpuPerDigest;
+  return `${head}. PostgreSQL needed ${last.cost.serverCpuPerDigest.toFixed(2)} ms of CPU and ${last.cost.dbPerDigest.toFixed(2)} ms of backend time per digest, with ${last.cost.lockWaits} lock-wait samples: with the workers on a second machine, PostgreSQL's CPU alone would allow ≈ ${perSecond(serverCap)} on these ${cores} cores, ${(serverCap / last.cost.rate).toFixed(1)}× the rate measured — so it would help${last.cost.lockWaits > 0 ? ', lock waits permitting' : ''} until the workers' own cores (≈ ${perSecond(1000 / last.cost.workerCpuPerDigest)} per worker core) or Redis and SMTP bound it`;
+}
