@@ -215,5 +215,26 @@ describe.skipIf(!isPostgres || !canStartPrivatePostgres)(
       );
       expect(statuses).toEqual([{ status: 'sent', n: 2 * dueSubscribers }]);
     });
+
+    it('/readyz says so while PostgreSQL is down, and recovers when it is back', async () => {
+      const ready = async () => {
+        const response = await fetch(`${serveUrls[0]}/readyz`);
+        return {
+          status: response.status,
+          body: (await response.json()) as { checks: Record<string, boolean> },
+        };
+      };
+      expect((await ready()).status).toBe(200);
+      await postgres.pause();
+      try {
+        expect(await ready()).toEqual({
+          status: 503,
+          body: expect.objectContaining({ checks: { database: false, redis: true } }),
+        });
+      } finally {
+        await postgres.resume();
+      }
+      await until(async () => (await ready()).status === 200, 30_000, 'readyz to recover');
+    });
   },
 );

@@ -58,6 +58,9 @@ export async function startPrivatePostgres() {
     url: `postgres://postgres@127.0.0.1:${port}/paperboy`,
     /** Stops the server (closing every connection, as a crash or a failover would) and starts it again. */
     restart: () => runAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'restart']),
+    /** Stops the server until `resume`. */
+    pause: () => runAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: () => runAsync('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
