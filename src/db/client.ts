@@ -39,11 +39,15 @@ export interface Db {
 export const forUpdate = (db: Db): Sql =>
   db.dialect === 'postgres' && db.isTransaction ? sql` for update` : empty;
 
-/** `in (…ids)` with one bound value whatever the count: a JSON list on SQLite, an array on PostgreSQL. */
-export const inIds = (db: Db, ids: readonly number[]): Sql =>
-  db.dialect === 'postgres'
-    ? sql`= any(${ids}::integer[])`
-    : sql`in (select value from json_each(${JSON.stringify(ids)}))`;
+/**
+ * `in (…values)` with one bound value whatever the count, so the query's text (and its prepared
+ * statement) stays one: a JSON list on SQLite, an array on PostgreSQL.
+ */
+export const inList = (db: Db, values: readonly number[] | readonly string[]): Sql => {
+  if (values.length === 0) return sql`in (null)`; // matches nothing, on both
+  if (db.dialect === 'sqlite') return sql`in (select value from json_each(${JSON.stringify(values)}))`;
+  return typeof values[0] === 'string' ? sql`= any(${values}::text[])` : sql`= any(${values}::integer[])`;
+};
 
 /** The database named by DATABASE_URL does not answer (start-up stops with this one line). */
 export class DatabaseUnavailableError extends Error {

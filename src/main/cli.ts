@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
 import { ConfigError, type DatabaseConfig, loadConfig } from '../config.js';
-import { DatabaseUnavailableError, type Db, inIds, openMigratedDatabase } from '../db/client.js';
+import { DatabaseUnavailableError, type Db, inList, openMigratedDatabase } from '../db/client.js';
 import { sql } from '../db/sql.js';
 import { planDigests } from '../digests/plan-digests.js';
 import { previewDigest } from '../digests/view-digest.js';
@@ -49,7 +49,7 @@ async function waitForDigests(db: Db, ids: number[], progress: ProgressReporter)
   if (ids.length === 0) return counts;
   for (;;) {
     const rows = await db.all<{ status: string; n: number }>(
-      sql`select status, count(*) as n from digests where id ${inIds(db, ids)} group by status`,
+      sql`select status, count(*) as n from digests where id ${inList(db, ids)} group by status`,
     );
     const by = Object.fromEntries(rows.map((row) => [row.status, row.n])) as Record<string, number>;
     const done = (by.sent ?? 0) + (by.skipped ?? 0) + (by.failed ?? 0);

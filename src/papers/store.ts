@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import { type Db, inList } from '../db/client.js';
 import type { Paper, PaperSource } from '../db/schema.js';
 import { sql } from '../db/sql.js';
 import type { MatchablePaper } from '../topics/match.js';
@@ -31,12 +31,14 @@ export async function upsertPapers(
   // The same paper twice in one batch (v1 and v2): the later record wins.
   const unique = [...new Map(records.map((record) => [record.arxivId, record])).values()];
   return db.transaction(async (tx) => {
+    const ids = unique.map((record) => record.arxivId);
+    const known = new Set(
+      await tx.column<string>(sql`select arxiv_id from papers where arxiv_id ${inList(tx, ids)}`),
+    );
     const result: UpsertResult = { inserted: 0, updated: 0 };
     for (const record of unique) {
-      const isKnown =
-        (await tx.value(sql`select 1 from papers where arxiv_id = ${record.arxivId}`)) !== undefined;
       const changes = await tx.run(upsertPaper(record, source, now));
-      if (!isKnown) result.inserted += 1;
+      if (!known.has(record.arxivId)) result.inserted += 1;
       else if (changes > 0) result.updated += 1;
     }
     return result;
