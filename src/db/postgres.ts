@@ -91,6 +91,14 @@ class PostgresDb implements Db {
 
   private async transactionOnce<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection the server ends while it is checked out (a restart) reports it as an event; with no
+    // listener that would end the process. The transaction's next query fails instead, and the
+    // connection is destroyed rather than returned to the pool.
+    let isBroken = false;
+    const onError = () => {
+      isBroken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('begin');
       try {
@@ -102,7 +110,8 @@ class PostgresDb implements Db {
         throw error;
       }
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(isBroken);
     }
   }
 

@@ -214,6 +214,14 @@ describe.skipIf(!isPostgres || !canStartPrivatePostgres)(
         sql`select status, count(*) as n from digests group by status order by status`,
       );
       expect(statuses).toEqual([{ status: 'sent', n: 2 * dueSubscribers }]);
+      // Every other process lived through the restart (a connection dropped mid-transaction must not
+      // end a worker).
+      expect(children.filter((child) => child !== killed).map((child) => child.exitCode)).toEqual([
+        null,
+        null,
+        null,
+        null,
+      ]);
     });
 
     it('/readyz says so while PostgreSQL is down, and recovers when it is back', async () => {
