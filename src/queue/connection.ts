@@ -1,5 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisTarget } from '../config.js';
+import type { RedisTarget } from './redis-url.js';
 
 export class RedisUnavailableError extends Error {}
 
