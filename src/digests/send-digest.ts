@@ -72,7 +72,10 @@ export function listHeaders(ctx: Pick<Ctx, 'config'>, unsubscribeUrl: string): R
   };
 }
 
-/** The picks of one digest, replacing an earlier attempt's, in one statement. */
+/**
+ * The picks of one digest, replacing an earlier attempt's. No transaction: only the job holding the
+ * claim writes them, and a crash between the two statements is redone by the retry.
+ */
 async function savePicks(
   ctx: Pick<Ctx, 'db'>,
   digest: Pick<Digest, 'id' | 'subscriberId'>,
@@ -83,11 +86,34 @@ async function savePicks(
       sql`(${digest.id}, ${pick.paper.id}, ${digest.subscriberId}, ${position}, ${pick.score}, ${pick.topic ?? null},
         ${JSON.stringify(pick.matched)})`,
   );
-  await ctx.db.transaction(async (tx) => {
-    await tx.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
-    await tx.run(sql`insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
-      values ${sql.join(rows)}`);
-  });
+  await ctx.db.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
+  await ctx.db.run(sql`insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
+    values ${sql.join(rows)}`);
+}
+
+/**
+ * Moves the row to `sending` in one conditional statement, so no transaction holds a connection (or,
+ * on SQLite, the write lock) while the process renders other digests: a `queued` row, or a `sending`
+ * row whose end of data never reached the SMTP server (its worker died). Otherwise the row is
+ * finished, missing, or `sending` with `data_sent_at` set: the server may have the message, so it is
+ * recorded as sent rather than risk a second email.
+ */
+async function claimDigest(ctx: Pick<Ctx, 'db'>, digestId: number, now: Date) {
+  const claimed = await ctx.db.get<
+    Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'messageId'> & { windowStart: number }
+  >(sql`update digests set status = 'sending', sending_at = ${now}, attempts = attempts + 1
+    where id = ${digestId} and (status = 'queued' or (status = 'sending' and data_sent_at is null))
+    returning id, subscriber_id as "subscriberId", local_date as "localDate", window_start as "windowStart",
+      message_id as "messageId"`);
+  if (claimed) return claimed;
+  const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
+  const recorded =
+    await ctx.db.run(sql`update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at),
+      error = ${error}
+    where id = ${digestId} and status = 'sending' and data_sent_at is not null`);
+  if (recorded > 0) return 'already-done' as const;
+  const exists = await ctx.db.value(sql`select 1 from digests where id = ${digestId}`);
+  return exists === undefined ? ('missing' as const) : ('already-done' as const);
 }
 
 /**
@@ -106,33 +132,9 @@ export async function sendDigest({
 }): Promise<SendOutcome> {
   const now = ctx.clock();
   const startedAt = performance.now();
-  // The claim: the row is read and moved to `sending` in one transaction (locked on PostgreSQL), so
-  // of two jobs for one digest exactly one sends.
-  const claim = await ctx.db.transaction(async (tx) => {
-    const digest = await tx.get<
-      Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'status' | 'messageId'> & {
-        windowStart: number;
-        dataSentAt: number | null;
-      }
-    >(sql`select id, subscriber_id as "subscriberId", local_date as "localDate", status,
-            window_start as "windowStart", data_sent_at as "dataSentAt", message_id as "messageId"
-          from digests where id = ${input.digestId}${forUpdate(tx)}`);
-    if (!digest) return { outcome: 'missing' as const };
-    if (digest.status === 'sent' || digest.status === 'skipped' || digest.status === 'failed') {
-      return { outcome: 'already-done' as const };
-    }
-    if (digest.status === 'sending' && digest.dataSentAt !== null) {
-      const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
-      await tx.run(sql`update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at), error = ${error}
-        where id = ${digest.id}`);
-      return { outcome: 'already-done' as const };
-    }
-    await tx.run(sql`update digests set status = 'sending', sending_at = ${now}, attempts = attempts + 1
-      where id = ${digest.id}`);
-    return { outcome: 'claimed' as const, digest };
-  });
-  if (claim.outcome !== 'claimed') return claim.outcome;
-  const { digest } = claim;
+  const claim = await claimDigest(ctx, input.digestId, now);
+  if (typeof claim === 'string') return claim;
+  const digest = claim;
   const log = ctx.log.child({ digestId: digest.id, subscriberId: digest.subscriberId });
 
   const finish = async (
