@@ -28,10 +28,11 @@ import {
   LoadMeter,
   probeDelta,
   probeSum,
+  probesEnabled,
   readCpuMs,
-  readDatabaseStats,
-  statsDelta,
-  waitForBackendsToExit,
+  readTableStats,
+  tableStatsDelta,
+  zeroCounters,
 } from './db-load.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
@@ -242,6 +243,13 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
     LOG_LEVEL: 'warn',
     // For experiments on the worker's heap, e.g. BENCH_WORKER_NODE_OPTIONS=--max-old-space-size=128.
     ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+    // For experiments with the worker's settings, e.g. BENCH_WORKER_ENV=DATABASE_POOL_SIZE=24,SEND_CONCURRENCY=10.
+    ...Object.fromEntries(
+      (process.env.BENCH_WORKER_ENV ?? '')
+        .split(',')
+        .filter((pair) => pair.includes('='))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
     ...extra,
   };
 }
@@ -351,14 +359,17 @@ export interface PaperboyRun {
   meanPapers: number;
   workerStartMs: number;
   /**
-   * What the workers cost the database from plan start to the last digest: sampled from PostgreSQL
-   * (the workers' backends only), or the workers' own probes on SQLite.
+   * What the run cost the database from plan start to the last digest, planning included: the
+   * database's own counters and the backends' CPU (PostgreSQL), or the probes of the workers and of
+   * this process (SQLite).
    */
   load: DbLoad;
-  /** The workers' probes summed over the same window (pool waits, client query time; SQLite's figures). */
+  /** The workers' probes and this process's, summed over the same window. */
   probe: ProbeCounters;
-  /** PostgreSQL's exact counters for the whole run, workers' start-up and planning included. */
+  /** PostgreSQL: the change of `pg_stat_database` over the same window. */
   databaseStats?: Record<string, number>;
+  /** PostgreSQL: the change of `pg_stat_user_tables` (and its indexes' reads) over the same window. */
+  tableStats: Record<string, Record<string, number>>;
 }
 
 /** Asks each worker's probe for its counters (SIGUSR2) and waits until every one has written them. */
@@ -366,6 +377,7 @@ async function markWorkers(
   children: readonly ChildProcess[],
   files: readonly string[],
 ): Promise<ProbeCounters[]> {
+  if (!probesEnabled) return children.map(() => zeroCounters());
   const read = (file: string) => {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as { seq: number; counters: ProbeCounters };
@@ -405,7 +417,6 @@ export async function runPaperboy(options: {
   const probeFiles = Array.from({ length: options.workerCount }, (_, i) =>
     join(probeDirectory, `worker-${i}.json`),
   );
-  const statsAtStart = await readDatabaseStats(options.store);
   const meter = await LoadMeter.start(options.store);
   const planner = await startRuntime(benchConfig(run), {
     http: false,
@@ -414,7 +425,7 @@ export async function runPaperboy(options: {
   });
   const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
   const children: ChildProcess[] = [];
-  let result: Omit<PaperboyRun, 'databaseStats'>;
+  let result: PaperboyRun;
   try {
     const blockedClients = async () =>
       ((await redis.client('LIST')) as string).split('\n').filter((line) => / cmd=bzpopmin/.test(line))
@@ -422,9 +433,10 @@ export async function runPaperboy(options: {
     const before = await blockedClients();
     const startedAt = performance.now();
     for (let i = 0; i < options.workerCount; i++) {
-      const child = spawn(process.execPath, [...profileArgs, '--import', probeUrl, bin, 'worker'], {
+      const probeArgs = probesEnabled ? ['--import', probeUrl] : [];
+      const child = spawn(process.execPath, [...profileArgs, ...probeArgs, bin, 'worker'], {
         cwd: projectRoot,
-        env: workerEnv(run, { BENCH_PROBE_FILE: probeFiles[i] as string }),
+        env: workerEnv(run, probesEnabled ? { BENCH_PROBE_FILE: probeFiles[i] as string } : {}),
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
@@ -449,7 +461,8 @@ export async function runPaperboy(options: {
       rssAtProgress: [] as number[],
     }));
     const probesAtStart = await markWorkers(children, probeFiles);
-    const markAtStart = meter.mark();
+    const markAtStart = await meter.mark('start');
+    const tablesAtStart = await readTableStats(options.store);
     const cpuAtStart = traces.map((trace) => readCpuMs(trace.pid));
     const sampleRss = () => {
       for (const trace of traces) {
@@ -466,14 +479,29 @@ export async function runPaperboy(options: {
       throw new Error(`planned ${planned.planned} digests, expected ${options.expected}`);
     options.log(`planned ${planned.planned} in ${Math.round(planMs)} ms; sending`);
 
+    // Polled every 50 ms: whether any digest is unfinished is one index probe; how many (for the log
+    // and the RSS marks) is counted once a second, so the polling costs the database next to nothing.
+    const isUnfinished = async () =>
+      (await planner.db.value<number>(
+        sql`select 1 from digests where status in ('queued', 'sending') limit 1`,
+      )) !== undefined;
     const unfinished = async () =>
       (await planner.db.value<number>(
         sql`select count(*) from digests where status in ('queued', 'sending')`,
       )) ?? 0;
     const marks = [0.25, 0.5, 0.75];
     let lastLog = Date.now();
+    let lastCount = 0;
     for (;;) {
-      const left = await unfinished();
+      const isDone = !(await isUnfinished());
+      const shouldCount = isDone || Date.now() - lastCount >= 1000;
+      if (shouldCount) lastCount = Date.now();
+      const left = isDone ? 0 : shouldCount ? await unfinished() : Number.NaN;
+      if (Number.isNaN(left)) {
+        if (children.some(hasExited)) throw new Error('a paperboy worker exited (see its stderr above)');
+        await sleep(50);
+        continue;
+      }
       const done = (options.expected - left) / options.expected;
       while (marks.length > 0 && done >= (marks[0] as number)) {
         marks.shift();
@@ -488,7 +516,8 @@ export async function runPaperboy(options: {
       await sleep(50);
     }
     const totalMs = performance.now() - start;
-    const markAtEnd = meter.mark();
+    const markAtEnd = await meter.mark('end');
+    const tableStats = tableStatsDelta(tablesAtStart, await readTableStats(options.store));
     clearInterval(sampler);
     sampleRss();
     traces.forEach((trace, i) => {
@@ -498,8 +527,12 @@ export async function runPaperboy(options: {
       trace.cpuMs = readCpuMs(trace.pid) - (cpuAtStart[i] ?? 0);
     });
     const probesAtEnd = await markWorkers(children, probeFiles);
-    const probe = probeSum(probesAtEnd.map((end, i) => probeDelta(probesAtStart[i] as ProbeCounters, end)));
-    const load = meter.between(markAtStart, markAtEnd, { apps: [workerApplication], probe });
+    // The workers' probes and this process's (the planner's work on SQLite is done here).
+    const probe = probeSum([
+      ...probesAtEnd.map((end, i) => probeDelta(probesAtStart[i] as ProbeCounters, end)),
+      probeDelta(markAtStart.probe, markAtEnd.probe),
+    ]);
+    const load = meter.between(markAtStart, markAtEnd, { probe });
 
     const statuses = Object.fromEntries(
       (
@@ -523,6 +556,8 @@ export async function runPaperboy(options: {
       workerStartMs,
       load,
       probe,
+      databaseStats: load.stats,
+      tableStats,
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));
@@ -531,8 +566,7 @@ export async function runPaperboy(options: {
     await meter.stop();
     rmSync(probeDirectory, { recursive: true, force: true });
   }
-  await waitForBackendsToExit(options.store);
-  return { ...result, databaseStats: statsDelta(statsAtStart, await readDatabaseStats(options.store)) };
+  return result;
 }
 
 /** Per-digest figures of a run: what each resource spent, and the rate it would allow alone. */
@@ -588,7 +622,7 @@ export function describeDeliveryBounds(
   if (store === 'postgres') {
     verdicts.push({
       share: Math.min(1, cost.dbConcurrency / cores),
-      text: `PostgreSQL (${cost.dbConcurrency.toFixed(2)} backends active on average)`,
+      text: `PostgreSQL (${cost.dbConcurrency.toFixed(2)} backends active on average, ${(run.load.serverCpuMs / run.totalMs).toFixed(2)} cores of CPU)`,
     });
   } else {
     verdicts.push({
@@ -600,21 +634,38 @@ export function describeDeliveryBounds(
   lines.push(`bound: ${(verdicts[0] as { text: string }).text}`);
   if (store === 'postgres') {
     lines.push(
-      `database time ${ms(cost.dbPerDigest)} per digest (sampled active time of the worker backends; ${describeWaitEvents(run.load)}), PostgreSQL CPU ${ms(cost.serverCpuPerDigest)} per digest: the server alone could take ≈ ${perSecond(1000 / cost.serverCpuPerDigest)} per core it gets`,
+      `database time ${ms(cost.dbPerDigest)} per digest (active_time of every session, workers and planner) and PostgreSQL CPU ${ms(cost.serverCpuPerDigest)} per digest; waits seen inside the server per digest: ${describeWaitEvents(run.load, digests)}; PostgreSQL's CPU alone would allow ≈ ${perSecond(1000 / cost.serverCpuPerDigest)} per core it gets`,
     );
     lines.push(
-      `transactions open while the worker was busy elsewhere (idle in transaction) ${ms(cost.idleInTransactionPerDigest)} per digest; waits for a pooled connection ${ms(cost.poolWaitPerDigest)} per digest (${run.load.poolWaits} ≥ 1 ms); client-side query time ${ms(cost.clientQueryPerDigest)} per digest`,
+      `transactions open while their worker was busy elsewhere (idle in transaction) ${ms(cost.idleInTransactionPerDigest)} per digest; waiting for a pooled connection ${ms(cost.poolWaitPerDigest)} per digest (${run.load.poolWaits} waits ≥ 1 ms); client-side query time ${ms(cost.clientQueryPerDigest)} per digest`,
     );
     lines.push(
-      `lock waits: ${run.load.lockWaits} samples of ${run.load.samples} with a worker backend waiting on a lock (${Math.round(run.load.lockWaitMs)} ms)${run.databaseStats ? `; deadlocks ${run.databaseStats.deadlocks ?? 0}; ${((run.databaseStats.xact_commit ?? 0) / digests).toFixed(1)} commits per digest over the run` : ''}`,
+      `lock waits: ${run.load.lockWaits} of ${run.load.samples} samples saw a backend waiting on a lock (≈ ${Math.round(run.load.lockWaitMs)} ms)${run.databaseStats ? `; deadlocks ${run.databaseStats.deadlocks ?? 0}; ${((run.databaseStats.xact_commit ?? 0) / digests).toFixed(1)} transactions per digest` : ''}`,
     );
   } else {
     lines.push(
-      `database time ${ms(cost.dbPerDigest)} per digest inside the workers (part of their CPU); write lock held ${ms(cost.writeLockPerDigest)} per digest, so one SQLite file takes at most ≈ ${perSecond(1000 / cost.writeLockPerDigest)} whatever the workers`,
+      `database time ${ms(cost.dbPerDigest)} per digest inside better-sqlite3 (workers and planner; part of their CPU); write lock held ${ms(cost.writeLockPerDigest)} per digest, so one SQLite file takes at most ≈ ${perSecond(1000 / cost.writeLockPerDigest)} whatever the workers`,
     );
     lines.push(
-      `lock waits: ${run.load.lockWaits} writes that waited ≥ 1 ms for another process's write lock (${Math.round(run.load.lockWaitMs)} ms in all)`,
+      `lock waits: ${run.load.lockWaits} writes waited ≥ 1 ms for another process's write lock (${Math.round(run.load.lockWaitMs)} ms in all)`,
     );
   }
   return lines;
+}
+
+/** The tables whose scans read the most rows per digest: "table seq + index" for the largest few. */
+export function describeTableReads(run: PaperboyRun, digests: number, top = 4): string {
+  const reads = Object.entries(run.tableStats)
+    .map(([table, c]) => ({
+      table,
+      seq: (c.seq_tup_read ?? 0) / digests,
+      index: (c.idx_tup_read ?? 0) / digests,
+    }))
+    .filter((row) => row.seq + row.index > 0)
+    .sort((x, y) => y.seq + y.index - (x.seq + x.index))
+    .slice(0, top);
+  if (reads.length === 0) return '–';
+  return reads
+    .map((row) => `${row.table} ${row.seq.toFixed(1)} seq + ${row.index.toFixed(1)} index`)
+    .join(', ');
 }

@@ -6,6 +6,7 @@ import { describeWaitEvents, msPer } from './db-load.js';
 import {
   buildTemplateDatabase,
   describeDeliveryBounds,
+  describeTableReads,
   renderSampleDigest,
   runCeiling,
   runCosts,
@@ -193,19 +194,19 @@ export const delivery: Benchmark = {
               },
               {
                 what: isPostgres
-                  ? 'database time per digest (worker backends active, sampled every 20 ms)'
-                  : 'database time per digest (inside better-sqlite3 in the worker)',
+                  ? 'database time per digest (active_time of every session: workers and planner)'
+                  : 'database time per digest (inside better-sqlite3: worker and planner)',
                 value: msPer(cost.dbPerDigest),
               },
               ...(isPostgres
                 ? [
                     { what: 'PostgreSQL backend CPU per digest', value: msPer(cost.serverCpuPerDigest) },
                     {
-                      what: 'backend time by wait event (CPU = none)',
-                      value: describeWaitEvents(paperboy.load),
+                      what: 'waits inside PostgreSQL per digest (sampled wait events)',
+                      value: describeWaitEvents(paperboy.load, digests),
                     },
                     {
-                      what: 'idle in transaction per digest (a transaction open, the worker elsewhere)',
+                      what: 'idle in transaction per digest (a transaction open, its worker elsewhere)',
                       value: msPer(cost.idleInTransactionPerDigest),
                     },
                     {
@@ -214,7 +215,11 @@ export const delivery: Benchmark = {
                     },
                     { what: 'client-side query time per digest', value: msPer(cost.clientQueryPerDigest) },
                     {
-                      what: 'commits / rows inserted / rows updated per digest (whole run, pg_stat_database)',
+                      what: 'rows read per digest by table (sequential scans + index entries)',
+                      value: describeTableReads(paperboy, digests),
+                    },
+                    {
+                      what: 'transactions / rows inserted / rows updated per digest (pg_stat_database)',
                       value: paperboy.databaseStats
                         ? [
                             paperboy.databaseStats.xact_commit,
@@ -226,11 +231,16 @@ export const delivery: Benchmark = {
                         : '–',
                     },
                   ]
-                : [{ what: 'write lock held per digest', value: msPer(cost.writeLockPerDigest) }]),
+                : [
+                    {
+                      what: 'write lock held per digest (of which inside statements of the transactions)',
+                      value: `${msPer(cost.writeLockPerDigest)} (${msPer(paperboy.load.inTransactionMs / digests)})`,
+                    },
+                  ]),
               {
                 what: isPostgres
                   ? 'lock waits (samples with a worker backend waiting on a lock)'
-                  : 'lock waits (writes that waited ≥ 1 ms for another writer)',
+                  : 'lock waits (writes that waited ≥ 1 ms for another process)',
                 value: `${format.count(paperboy.load.lockWaits)} (${format.ms(paperboy.load.lockWaitMs)})`,
               },
             ],

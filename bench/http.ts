@@ -11,6 +11,8 @@ import { sql } from '../src/db/sql.js';
 import { startRuntime } from '../src/main/runtime.js';
 import { resolveSecretKey } from '../src/main/secret.js';
 import { ingestPapers } from '../src/papers/ingest.js';
+import { type BenchStore, createStore, storeNames, withApplicationName } from './database.js';
+import { cores, type DbLoad, describeWaitEvents, LoadMeter } from './db-load.js';
 import { readerTopics } from './fixtures/topics.js';
 import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
 
@@ -114,20 +116,22 @@ export const http: Benchmark = {
   name: 'http',
   description:
     'HTTP API under load (issue 7): autocannon on loopback against POST /api/subscriptions and GET /api/topics/preview',
+  stores: ['sqlite', 'postgres'],
   sizes: {
     duration: { default: 10, description: 'seconds of load per endpoint' },
     connections: { default: 20, description: 'concurrent autocannon connections' },
   },
-  async run({ seed, sizes, log }): Promise<BenchResult> {
+  async run({ seed, sizes, log, store }): Promise<BenchResult> {
     const duration = sizes.duration as number;
     const connections = sizes.connections as number;
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
     const queuePrefix = `bench-${randomUUID().slice(0, 8)}`;
+    const benchStore: BenchStore = await createStore(store, directory, 'http');
     const config = resolveSecretKey(
       loadConfig({
         NODE_ENV: 'production',
         PORT: '0',
-        DATABASE_URL: `file:${join(directory, 'paperboy.db')}`,
+        DATABASE_URL: withApplicationName(benchStore.url, 'pb-service'),
         OUTBOX_DIR: join(directory, 'outbox'),
         REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
         QUEUE_PREFIX: queuePrefix,
@@ -142,6 +146,7 @@ export const http: Benchmark = {
     );
     log(`starting the service (HTTP, no workers), queue prefix ${queuePrefix}`);
     const runtime = await startRuntime(config, { http: true, workers: false, log: pino({ level: 'warn' }) });
+    const meter = await LoadMeter.start(benchStore);
     try {
       const url = runtime.url as string;
       const sample = fileURLToPath(new URL('../examples/papers.json', import.meta.url));
@@ -157,10 +162,21 @@ export const http: Benchmark = {
         (await runtime.db.value<number>(sql`select count(*) from subscribers`)) ?? 0;
       const before = await countSubscribers();
 
+      // What each endpoint's load cost: this process's CPU (the service, and autocannon's thread) and the database's.
+      const measure = async (kind: 'subscribe' | 'preview') => {
+        const mark = await meter.mark('start');
+        const cpuStart = process.cpuUsage();
+        const result = await runLoad({ url, kind, duration, connections, runId });
+        const cpu = process.cpuUsage(cpuStart);
+        const load = meter.between(mark, await meter.mark('end'), { apps: ['pb-service'] });
+        return { result, load, cpuMs: (cpu.user + cpu.system) / 1000 };
+      };
       log(`POST /api/subscriptions for ${duration} s, ${connections} connections`);
-      const subscribe = await runLoad({ url, kind: 'subscribe', duration, connections, runId });
+      const subscribeRun = await measure('subscribe');
+      const subscribe = subscribeRun.result;
       log(`GET /api/topics/preview for ${duration} s, ${connections} connections`);
-      const preview = await runLoad({ url, kind: 'preview', duration, connections, runId });
+      const previewRun = await measure('preview');
+      const preview = previewRun.result;
 
       // Every address answered 202 must be a row now; the service may also have stored a few whose
       // answers came after autocannon stopped listening.
@@ -175,9 +191,18 @@ export const http: Benchmark = {
 
       const failures = (result: LoadResult) => result.errors + result.timeouts + result.non2xx;
       const endpoints = [
-        { name: 'POST /api/subscriptions', result: subscribe },
-        { name: 'GET /api/topics/preview', result: preview },
+        {
+          name: 'POST /api/subscriptions',
+          result: subscribe,
+          load: subscribeRun.load,
+          cpuMs: subscribeRun.cpuMs,
+        },
+        { name: 'GET /api/topics/preview', result: preview, load: previewRun.load, cpuMs: previewRun.cpuMs },
       ];
+      const isPostgres = store === 'postgres';
+      const per = (ms: number, result: LoadResult) => format.us((ms * 1000) / Math.max(1, result.total));
+      const lockText = (load: DbLoad) =>
+        `${format.count(load.lockWaits)}${load.lockWaits > 0 ? ` (${format.ms(load.lockWaitMs)})` : ''}`;
       const checks: TargetCheck[] = endpoints.flatMap(({ name, result }) => [
         {
           name: `${name}: requests per second`,
@@ -235,6 +260,33 @@ export const http: Benchmark = {
             })),
           },
           {
+            title: `What each request cost (${storeNames[store]}; per request, over the measured run)`,
+            columns: [
+              { key: 'endpoint', header: 'endpoint', align: 'left' },
+              { key: 'cpu', header: 'process CPU' },
+              { key: 'cores', header: 'process cores' },
+              { key: 'db', header: 'DB time' },
+              { key: 'server', header: 'PostgreSQL CPU' },
+              { key: 'idleTx', header: 'idle in transaction' },
+              { key: 'pool', header: 'pool wait' },
+              { key: 'waits', header: 'waits in PostgreSQL (sampled)' },
+              { key: 'locks', header: 'lock waits' },
+              { key: 'machine', header: 'machine cores busy' },
+            ],
+            rows: endpoints.map(({ name, result, load, cpuMs }) => ({
+              endpoint: name,
+              cpu: per(cpuMs, result),
+              cores: format.share(cpuMs / load.wallMs),
+              db: per(load.dbMs, result),
+              server: isPostgres ? per(load.serverCpuMs, result) : 'in process',
+              idleTx: isPostgres ? per(load.idleInTransactionMs, result) : 'n/a',
+              pool: isPostgres ? per(load.poolWaitMs, result) : 'n/a',
+              waits: isPostgres ? describeWaitEvents(load, Math.max(1, result.total)) : 'n/a',
+              locks: lockText(load),
+              machine: format.share(load.machineBusyMs / load.wallMs),
+            })),
+          },
+          {
             title: 'Subscriptions in the database',
             columns: [
               { key: 'what', header: 'what', align: 'left' },
@@ -258,7 +310,10 @@ export const http: Benchmark = {
         ],
         targets: checks,
         notes: [
-          'the service runs in-process via startRuntime(config, { http: true, workers: false }): real express app, private SQLite file, real Redis (rate limiter, per-address throttle, BullMQ queue) under a fresh QUEUE_PREFIX',
+          `the service runs in-process via startRuntime(config, { http: true, workers: false }): real express app, a private ${isPostgres ? 'PostgreSQL database' : 'SQLite file'}, real Redis (rate limiter, per-address throttle, BullMQ queue) under a fresh QUEUE_PREFIX`,
+          isPostgres
+            ? "DB time = pg_stat_database.active_time of the service's sessions; PostgreSQL CPU = their backends' CPU from /proc; lock waits and waits = pg_stat_activity sampled every 20 ms; process CPU includes autocannon's thread and the sampler's"
+            : "DB time = time inside better-sqlite3 calls (one connection; the process's requests take turns on it); lock waits = writes that waited ≥ 1 ms (only another process could hold the lock: none here); process CPU includes autocannon's thread",
           'autocannon runs in a worker thread of the same process: separate event loops, but client and server share the 2 cores, so the server gets less than the whole machine',
           'RATE_LIMIT_PER_MINUTE=1000000 through the config env; every POST uses a new address, so each passes the 10-minute throttle and enqueues a confirmation job (no workers run: nothing is sent)',
           `previews ask for one of ${previewTopics.length} topics in turn over the ${ingested.inserted} papers of examples/papers.json (the index is built once and cached a minute)`,
@@ -271,7 +326,37 @@ export const http: Benchmark = {
           preview: { ...preview, accepted: undefined },
           subscribersBefore: before,
           subscribersAfter: after,
+          store,
+          subscribeLoad: subscribeRun.load,
+          subscribeCpuMs: subscribeRun.cpuMs,
+          previewLoad: previewRun.load,
+          previewCpuMs: previewRun.cpuMs,
         },
+        summary: endpoints.flatMap(({ name, result, load, cpuMs }) => [
+          {
+            what: `${name}: req/s`,
+            text: format.perSecond(result.requestsPerSecond),
+            value: result.requestsPerSecond,
+          },
+          { what: `${name}: p99`, text: `${result.p99} ms`, value: result.p99 },
+          {
+            what: `${name}: process CPU per request`,
+            text: per(cpuMs, result),
+            value: cpuMs / result.total,
+          },
+          {
+            what: `${name}: DB time per request`,
+            text: per(load.dbMs, result),
+            value: load.dbMs / result.total,
+          },
+          { what: `${name}: lock waits`, text: format.count(load.lockWaits), value: load.lockWaits },
+        ]),
+        bounds: endpoints.map(({ name, result, load, cpuMs }) => {
+          const processCores = cpuMs / load.wallMs;
+          const machine = load.machineBusyMs / load.wallMs;
+          const dbShare = load.dbMs / load.wallMs;
+          return `${name}: ${format.perSecond(result.requestsPerSecond)}; this process (service + autocannon) used ${format.share(processCores)} cores at ${per(cpuMs, result)} CPU per request, the machine ${format.share(machine)} of ${cores} cores busy; database ${per(load.dbMs, result)} per request (${isPostgres ? `${format.share(dbShare)} backends active on average, PostgreSQL CPU ${per(load.serverCpuMs, result)} per request, waits seen ${describeWaitEvents(load, Math.max(1, result.total))}` : `${Math.round(dbShare * 100)} % of the one thread's time`}); lock waits ${lockText(load)} → ${machine >= cores * 0.85 ? `bound by the ${cores} cores (service, autocannon, Redis and the database share them)` : processCores >= 0.9 ? "bound by the service's one event loop" : 'bound by waiting (database or Redis round trips)'}`;
+        }),
       };
     } finally {
       // The run's keys in Redis are left to the queue prefix; remove them so runs do not pile up.
@@ -287,7 +372,9 @@ export const http: Benchmark = {
       } finally {
         redis.disconnect();
       }
+      await meter.stop();
       await runtime.close();
+      await benchStore.drop();
       rmSync(directory, { recursive: true, force: true });
     }
   },

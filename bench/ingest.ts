@@ -6,7 +6,16 @@ import { loadConfig } from '../src/config.js';
 import { resolveSecretKey } from '../src/main/secret.js';
 import { type IngestResult, ingestPapers } from '../src/papers/ingest.js';
 import type { PaperRecord } from '../src/papers/normalize.js';
-import { checkpoint, openMigratedBenchDatabase, sqliteUrl } from './database.js';
+import {
+  type BenchStore,
+  checkpoint,
+  cloneStore,
+  createStore,
+  openMigratedBenchDatabase,
+  storeBytes,
+  storeNames,
+} from './database.js';
+import { type DbLoad, LoadMeter } from './db-load.js';
 import { generatePapers } from './fixtures/papers.js';
 import { createRandom } from './fixtures/random.js';
 import {
@@ -47,17 +56,23 @@ interface PhaseRun {
   ms: number;
   cpuShare: number;
   result: IngestResult;
+  load: DbLoad;
 }
 
 export const ingest: Benchmark = {
   name: 'ingest',
   description: 'Ingestion from a file (issue 7): papers per second, first run, re-run and changed upvotes',
+  stores: ['sqlite', 'postgres'],
   sizes: {
     papers: { default: 10_000, description: 'papers in the generated JSON file' },
   },
-  async run({ warmup, runs, seed, sizes, log }): Promise<BenchResult> {
+  async run({ warmup, runs, seed, sizes, log, store }): Promise<BenchResult> {
     const paperCount = sizes.papers as number;
     const directory = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
+    const storeName = storeNames[store];
+    // An empty database with the schema, copied for each repetition (migrating is not timed).
+    const template: BenchStore = await createStore(store, directory, 'ingest_template');
+    await (await openMigratedBenchDatabase(template.url)).close();
     try {
       log(`generating ${format.count(paperCount)} papers`);
       const now = new Date();
@@ -78,17 +93,19 @@ export const ingest: Benchmark = {
       );
       const logger = pino({ level: 'silent' });
 
-      // Each repetition starts from a new SQLite file: the first phase always inserts everything.
+      // Each repetition starts from a new database: the first phase always inserts everything.
       const byPhase: Record<PhaseKey, PhaseRun[]> = { first: [], again: [], changed: [] };
       let databaseBytes = 0;
       for (let repetition = 0; repetition < warmup + runs; repetition++) {
         log(`repetition ${repetition + 1} of ${warmup + runs}${repetition < warmup ? ' (warm-up)' : ''}`);
-        const databasePath = join(directory, `bench-${repetition}.db`);
-        const db = await openMigratedBenchDatabase(sqliteUrl(databasePath));
+        const runStore = await cloneStore(template, directory, `ingest_${repetition}`);
+        const db = await openMigratedBenchDatabase(runStore.url);
+        const meter = await LoadMeter.start(runStore);
         try {
           const ctx = { config, db, clock: () => new Date(), log: logger };
           for (const phase of phases) {
             collectGarbage();
+            const mark = await meter.mark('start');
             const cpuStart = process.cpuUsage();
             const start = performance.now();
             const result = await ingestPapers({
@@ -97,13 +114,15 @@ export const ingest: Benchmark = {
             });
             const ms = performance.now() - start;
             const cpu = process.cpuUsage(cpuStart);
-            byPhase[phase.key].push({ ms, cpuShare: (cpu.user + cpu.system) / 1000 / ms, result });
+            const load = meter.between(mark, await meter.mark('end'));
+            byPhase[phase.key].push({ ms, cpuShare: (cpu.user + cpu.system) / 1000 / ms, result, load });
           }
           await checkpoint(db);
-          databaseBytes = statSync(databasePath).size;
+          databaseBytes = await storeBytes(runStore);
         } finally {
+          await meter.stop();
           await db.close();
-          rmSync(databasePath, { force: true });
+          await runStore.drop();
         }
       }
 
@@ -118,6 +137,11 @@ export const ingest: Benchmark = {
           maxMs: Math.max(...kept.map((run) => run.ms)),
           papersPerSecond: paperCount / (medianMs / 1000),
           lowestCpuShare: Math.min(...all.map((run) => run.cpuShare)),
+          medianCpuShare: median(kept.map((run) => run.cpuShare)),
+          /** Database time and PostgreSQL CPU per paper (µs), medians over the runs. */
+          dbUsPerPaper: median(kept.map((run) => (run.load.dbMs * 1000) / paperCount)),
+          serverCpuUsPerPaper: median(kept.map((run) => (run.load.serverCpuMs * 1000) / paperCount)),
+          lockWaits: kept.reduce((sum, run) => sum + run.load.lockWaits, 0),
           // Every repetition, warm-up included, must count the same.
           counts: all.map(({ result }) => ({
             inserted: result.inserted,
@@ -169,7 +193,7 @@ export const ingest: Benchmark = {
       return {
         tables: [
           {
-            title: `Ingesting ${format.count(paperCount)} papers from a ${format.mb(fileBytes)} JSON file (${warmup} warm-up + ${runs} runs, each on a new SQLite file; median over the runs)`,
+            title: `Ingesting ${format.count(paperCount)} papers from a ${format.mb(fileBytes)} JSON file into ${storeName} (${warmup} warm-up + ${runs} runs, each on a new database; median over the runs)`,
             columns: [
               { key: 'phase', header: 'phase', align: 'left' },
               { key: 'counts', header: 'inserted / updated / rejected' },
@@ -178,8 +202,12 @@ export const ingest: Benchmark = {
               { key: 'range', header: 'min–max' },
               { key: 'rate', header: 'papers/s' },
               { key: 'cpu', header: 'CPU/wall (lowest)' },
+              { key: 'db', header: 'DB time per paper' },
+              { key: 'server', header: 'PostgreSQL CPU per paper' },
             ],
             rows: phases.map(({ key, label }) => ({
+              db: format.us(stats[key].dbUsPerPaper),
+              server: store === 'postgres' ? format.us(stats[key].serverCpuUsPerPaper) : 'in process',
               phase: label,
               counts: describe(key),
               cold: format.ms(stats[key].coldMs),
@@ -199,11 +227,33 @@ export const ingest: Benchmark = {
             : []),
           'each phase is one ingestPapers({ ctx, input: { source: file } }) call: read and parse the file, normalise every record, upsert in one transaction, record the run',
           `papers recombined from examples/papers.json (seed ${seed}), ids 2601.10000 up; the third file is the same papers with every upvote count + 1`,
-          `issue 7 sets no speed target for ingestion; the targets here check the counts. SQLite file after the three phases: ${format.mb(databaseBytes)}`,
+          `issue 7 sets no speed target for ingestion; the targets here check the counts. ${storeName} database after the three phases: ${format.mb(databaseBytes)}`,
+          store === 'postgres'
+            ? 'DB time per paper = active time of the backends, sampled from pg_stat_activity every 20 ms; PostgreSQL CPU = their CPU from /proc'
+            : 'DB time per paper = time inside better-sqlite3 calls (this process)',
         ],
-        data: { papers: paperCount, fileBytes, databaseBytes, ...stats },
+        data: { papers: paperCount, fileBytes, databaseBytes, store, ...stats },
+        summary: phases.flatMap(({ key, label }) => [
+          {
+            what: `${label}: papers/s`,
+            text: format.perSecond(stats[key].papersPerSecond),
+            value: stats[key].papersPerSecond,
+          },
+          {
+            what: `${label}: DB time per paper`,
+            text: format.us(stats[key].dbUsPerPaper),
+            value: stats[key].dbUsPerPaper,
+          },
+        ]),
+        bounds: phases.map(({ key, label }) => {
+          const phase = stats[key];
+          const usPerPaper = (phase.medianMs * 1000) / paperCount;
+          const dbShare = phase.dbUsPerPaper / usPerPaper;
+          return `${label}: ${format.us(usPerPaper)} per paper, of which ${format.us(phase.dbUsPerPaper)} database time (${Math.round(dbShare * 100)} %)${store === 'postgres' ? ` and ${format.us(phase.serverCpuUsPerPaper)} PostgreSQL CPU` : ''}; this process's CPU/wall ${format.share(phase.medianCpuShare)} → ${dbShare > 0.5 ? `bound by the database${store === 'postgres' ? ' (round trips and server work, one connection in one transaction)' : ' (SQLite writes, FTS5 triggers)'}` : 'bound by JavaScript (parsing, normalising, comparing)'}; lock waits ${phase.lockWaits}`;
+        }),
       };
     } finally {
+      await template.drop();
       rmSync(directory, { recursive: true, force: true });
     }
   },

@@ -169,11 +169,11 @@ export const matching: Benchmark = {
 
       // The first pass meets the engine code cold, as a once-a-day run does; it is the warm-up.
       log(`digest pass over ${format.count(subscriberCount)} subscribers (${warmup} warm-up, ${runs} runs)`);
-      const beforePasses = meter.mark();
+      const beforePasses = await meter.mark('start');
       const passRuns = await repeatAsync(sampler, { warmup, runs }, () =>
         digestPass(db, createMatchingEngine(index), subscriberCount),
       );
-      const passLoad = meter.between(beforePasses, meter.mark());
+      const passLoad = meter.between(beforePasses, await meter.mark('end'));
       const passedSubscribers = subscriberCount * (warmup + runs);
       const dbUsPerSubscriber = (passLoad.dbMs * 1000) / passedSubscribers;
       const serverCpuUsPerSubscriber = (passLoad.serverCpuMs * 1000) / passedSubscribers;

@@ -5,6 +5,8 @@ export interface ProbeCounters {
   sqliteMs: number;
   /** Time the write lock was held: BEGIN IMMEDIATE to COMMIT/ROLLBACK, and autocommit writes. */
   sqliteWriteLockMs: number;
+  /** Time inside better-sqlite3 statement calls made within a transaction (the rest of a write span is JavaScript). */
+  sqliteInTransactionMs: number;
   /** BEGIN IMMEDIATE or autocommit writes that took ≥ 1 ms (waited for another writer), and their time. */
   sqliteLockWaits: number;
   sqliteLockWaitMs: number;

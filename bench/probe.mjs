@@ -22,6 +22,7 @@ const counters = {
   sqliteCalls: 0,
   sqliteMs: 0,
   sqliteWriteLockMs: 0,
+  sqliteInTransactionMs: 0,
   sqliteLockWaits: 0,
   sqliteLockWaitMs: 0,
   sqliteBusyErrors: 0,
@@ -49,7 +50,7 @@ export function installSqliteProbe() {
   /** @type {WeakMap<object, number>} when each connection's write transaction began */
   const writeSince = new WeakMap();
 
-  const timed = (fn, isWrite, onDone) =>
+  const timed = (fn, isWrite) =>
     function (...args) {
       const start = performance.now();
       try {
@@ -62,14 +63,15 @@ export function installSqliteProbe() {
         const ms = performance.now() - start;
         counters.sqliteCalls++;
         counters.sqliteMs += ms;
+        if (this.database.inTransaction) counters.sqliteInTransactionMs += ms;
+        // An autocommit write that took ≥ 1 ms waited for the lock (or ran a checkpoint): a lock
+        // wait, whose time is not counted as holding the lock; a quick one held it for its time.
         if (isWrite(this)) {
-          counters.sqliteWriteLockMs += ms;
           if (ms >= lockWaitMs) {
             counters.sqliteLockWaits++;
             counters.sqliteLockWaitMs += ms;
-          }
+          } else counters.sqliteWriteLockMs += ms;
         }
-        onDone?.(this, args, start);
       }
     };
   // An autocommit write takes and releases the write lock itself; one inside BEGIN IMMEDIATE is

@@ -103,6 +103,7 @@ const valuesFor = (picks: readonly DigestPick[], recipient: Recipient): DigestEm
 export const render: Benchmark = {
   name: 'render',
   description: `Digest email rendering (issue 5): ${paperCount}-paper digest, render-once path against mjml2html per recipient`,
+  stores: [],
   sizes: {
     recipients: { default: 2_000, description: 'recipients rendered per run on the render-once path' },
     fullRecipients: { default: 30, description: 'recipients rendered per run with a full mjml2html each' },

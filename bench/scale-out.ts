@@ -166,8 +166,8 @@ export const scaleOut: Benchmark = {
           'counts per recipient are kept by the SMTP server (smtp-server in a child process); missing = expected addresses that got nothing',
           `every worker shares the machine's ${cores} cores with Redis, the SMTP server, the benchmark process${isPostgres ? ' and PostgreSQL' : ''}: on 2 cores more workers cannot multiply the rate`,
           isPostgres
-            ? "DB time = active time of the worker backends, sampled from pg_stat_activity every 20 ms; PostgreSQL CPU = those backends' CPU from /proc; lock waits = samples in which a worker backend waited on a lock (wait_event_type Lock); idle in transaction = a transaction open while its worker did something else; pool wait = time to get a pooled connection (DATABASE_POOL_SIZE default 10 per worker)"
-            : 'DB time = time inside better-sqlite3 calls in the workers (part of their CPU); write lock held = BEGIN IMMEDIATE to COMMIT plus autocommit writes; lock waits = writes that waited ≥ 1 ms for another process (a WAL checkpoint in a commit can count too)',
+            ? "DB time = pg_stat_database.active_time of every session (workers and planner); PostgreSQL CPU = the backends' CPU from /proc; lock waits = samples of pg_stat_activity (every 20 ms) in which a backend waited on a lock; idle in transaction = a transaction open while its worker did something else (idle_in_transaction_time); pool wait = time to get a pooled connection (DATABASE_POOL_SIZE, default 10 per worker)"
+            : 'DB time = time inside better-sqlite3 calls in the workers and the planner (part of their CPU); write lock held = BEGIN IMMEDIATE to COMMIT plus autocommit writes; lock waits = writes that waited ≥ 1 ms for another process (a WAL checkpoint in a commit can count too)',
           'one run per worker count (--warmup and --runs are not used); each run on a fresh copy of the same database',
         ],
         data: {
@@ -234,5 +234,10 @@ function secondMachine(
     return `${head}. SQLite cannot be shared with another machine (one file, local locks); on this one the write lock held ${last.cost.writeLockPerDigest.toFixed(3)} ms per digest caps one file at ≈ ${perSecond(1000 / last.cost.writeLockPerDigest)}, with ${last.cost.lockWaits} lock waits at ${last.workers} workers`;
   }
   const serverCap = (cores * 1000) / last.cost.serverCpuPerDigest;
-  return `${head}. PostgreSQL needed ${last.cost.serverCpuPerDigest.toFixed(2)} ms of CPU and ${last.cost.dbPerDigest.toFixed(2)} ms of backend time per digest, with ${last.cost.lockWaits} lock-wait samples: with the workers on a second machine, PostgreSQL's CPU alone would allow ≈ ${perSecond(serverCap)} on these ${cores} cores, ${(serverCap / last.cost.rate).toFixed(1)}× the rate measured — so it would help${last.cost.lockWaits > 0 ? ', lock waits permitting' : ''} until the workers' own cores (≈ ${perSecond(1000 / last.cost.workerCpuPerDigest)} per worker core) or Redis and SMTP bound it`;
+  const headroom = serverCap / last.cost.rate;
+  const verdict =
+    headroom >= 1.5
+      ? `so a second machine's worth of workers would help: up to ≈ ${headroom.toFixed(1)}× before PostgreSQL's CPU is the bound${last.cost.lockWaits > 0 ? ' (lock waits permitting)' : ''}, each worker core adding ≈ ${perSecond(1000 / last.cost.workerCpuPerDigest)}`
+      : 'so more workers elsewhere would not help much: PostgreSQL itself is near its CPU bound here';
+  return `${head}. PostgreSQL needed ${last.cost.serverCpuPerDigest.toFixed(2)} ms of CPU and ${last.cost.dbPerDigest.toFixed(2)} ms of backend time per digest, ${last.cost.lockWaits} lock-wait samples: with the workers on a second machine, PostgreSQL's CPU alone would allow ≈ ${perSecond(serverCap)} on these ${cores} cores (Redis and SMTP aside), ${headroom.toFixed(1)}× the rate measured; ${verdict}`;
 }
