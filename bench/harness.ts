@@ -94,6 +94,26 @@ export interface Repetition<T> {
   value: T;
 }
 
+/** Starts one timed repetition after a GC; the returned function ends it with the run's value. */
+function startRepetition(sampler: RssSampler) {
+  collectGarbage();
+  const startRss = sampler.reset();
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  return <T>(isWarmup: boolean, value: T): Repetition<T> => {
+    const ms = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      isWarmup,
+      ms,
+      startRss,
+      peakRss: sampler.peak(),
+      cpuShare: (cpu.user + cpu.system) / 1000 / ms,
+      value,
+    };
+  };
+}
+
 /**
  * Runs `fn` `warmup + runs` times, each after a GC, timing it and watching its peak RSS. The first
  * repetition is the cold one: the code is not yet optimised, the caches are empty.
@@ -105,21 +125,8 @@ export function repeat<T>(
 ): Repetition<T>[] {
   const repetitions: Repetition<T>[] = [];
   for (let i = 0; i < counts.warmup + counts.runs; i++) {
-    collectGarbage();
-    const startRss = sampler.reset();
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    const value = fn();
-    const ms = performance.now() - start;
-    const cpu = process.cpuUsage(cpuStart);
-    repetitions.push({
-      isWarmup: i < counts.warmup,
-      ms,
-      startRss,
-      peakRss: sampler.peak(),
-      cpuShare: (cpu.user + cpu.system) / 1000 / ms,
-      value,
-    });
+    const finish = startRepetition(sampler);
+    repetitions.push(finish(i < counts.warmup, fn()));
   }
   return repetitions;
 }
@@ -135,21 +142,8 @@ export async function repeatAsync<T>(
 ): Promise<Repetition<T>[]> {
   const repetitions: Repetition<T>[] = [];
   for (let i = 0; i < counts.warmup + counts.runs; i++) {
-    collectGarbage();
-    const startRss = sampler.reset();
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    const value = await fn();
-    const ms = performance.now() - start;
-    const cpu = process.cpuUsage(cpuStart);
-    repetitions.push({
-      isWarmup: i < counts.warmup,
-      ms,
-      startRss,
-      peakRss: sampler.peak(),
-      cpuShare: (cpu.user + cpu.system) / 1000 / ms,
-      value,
-    });
+    const finish = startRepetition(sampler);
+    repetitions.push(finish(i < counts.warmup, await fn()));
   }
   return repetitions;
 }

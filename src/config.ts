@@ -137,7 +137,7 @@ const envSchema = z.object({
     }),
     'file:data/paperboy.db',
   ),
-  DATABASE_POOL_SIZE: withDefault(int(1, 1000), 10),
+  DATABASE_POOL_SIZE: optional(int(1, 1000)),
   DATABASE_STATEMENT_TIMEOUT_MS: withDefault(int(0, 3_600_000), 30_000),
   DATABASE_CONNECT_TIMEOUT_MS: withDefault(int(100, 600_000), 5_000),
   REDIS_URL: withDefault(redisUrl, 'redis://127.0.0.1:6379'),
@@ -208,7 +208,8 @@ function databaseConfig(env: z.infer<typeof envSchema>): DatabaseConfig {
     return {
       dialect: 'postgres',
       url,
-      poolSize: env.DATABASE_POOL_SIZE,
+      // Unset: enough for every send job of a worker to hold one, plus the other queues and the scheduler.
+      poolSize: env.DATABASE_POOL_SIZE ?? Math.max(10, env.SEND_CONCURRENCY + 2),
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     };

@@ -73,12 +73,13 @@ export function listHeaders(ctx: Pick<Ctx, 'config'>, unsubscribeUrl: string): R
 }
 
 /**
- * The picks of one digest, replacing an earlier attempt's. No transaction: only the job holding the
- * claim writes them, and a crash between the two statements is redone by the retry.
+ * The picks of one digest, replacing an earlier attempt's (the first attempt has none to replace). No
+ * transaction: only the job holding the claim writes them, and a crash between the two statements is
+ * redone by the retry.
  */
 async function savePicks(
   ctx: Pick<Ctx, 'db'>,
-  digest: Pick<Digest, 'id' | 'subscriberId'>,
+  digest: Pick<Digest, 'id' | 'subscriberId' | 'attempts'>,
   picks: readonly DigestPick[],
 ) {
   const rows = picks.map(
@@ -86,7 +87,7 @@ async function savePicks(
       sql`(${digest.id}, ${pick.paper.id}, ${digest.subscriberId}, ${position}, ${pick.score}, ${pick.topic ?? null},
         ${JSON.stringify(pick.matched)})`,
   );
-  await ctx.db.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
+  if (digest.attempts > 1) await ctx.db.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
   await ctx.db.run(sql`insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
     values ${sql.join(rows)}`);
 }
@@ -100,11 +101,11 @@ async function savePicks(
  */
 async function claimDigest(ctx: Pick<Ctx, 'db'>, digestId: number, now: Date) {
   const claimed = await ctx.db.get<
-    Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'messageId'> & { windowStart: number }
+    Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'messageId' | 'attempts'> & { windowStart: number }
   >(sql`update digests set status = 'sending', sending_at = ${now}, attempts = attempts + 1
     where id = ${digestId} and (status = 'queued' or (status = 'sending' and data_sent_at is null))
     returning id, subscriber_id as "subscriberId", local_date as "localDate", window_start as "windowStart",
-      message_id as "messageId"`);
+      message_id as "messageId", attempts`);
   if (claimed) return claimed;
   const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
   const recorded =

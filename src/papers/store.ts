@@ -45,21 +45,24 @@ export async function upsertPapers(
   });
 }
 
+/**
+ * Values that keep the stored one when absent appear several times: each is bound again where it
+ * appears (positional values keep the compiled text and SQLite's binding cheap on this hot path).
+ */
 function upsertPaper(record: PaperRecord, source: PaperSource, now: Date) {
-  const categories = sql.param(json(record.categories));
-  const upvotes = sql.param(record.upvotes ?? null);
-  const aiSummary = sql.param(record.aiSummary ?? null);
-  const aiKeywords = sql.param(json(record.aiKeywords));
-  const githubRepo = sql.param(record.githubRepo ?? null);
-  const projectPage = sql.param(record.projectPage ?? null);
-  const thumbnail = sql.param(record.thumbnail ?? null);
-  const at = sql.param(now);
+  const categories = json(record.categories);
+  const upvotes = record.upvotes ?? null;
+  const aiSummary = record.aiSummary ?? null;
+  const aiKeywords = json(record.aiKeywords);
+  const githubRepo = record.githubRepo ?? null;
+  const projectPage = record.projectPage ?? null;
+  const thumbnail = record.thumbnail ?? null;
   return sql`
     insert into papers (arxiv_id, title, abstract, authors, categories, published_at, upvotes, ai_summary,
       ai_keywords, github_repo, project_page, thumbnail, source, first_seen_at, updated_at)
     values (${record.arxivId}, ${record.title}, ${record.abstract}, ${json(record.authors)},
       coalesce(${categories}, '[]'), ${record.publishedAt}, coalesce(${upvotes}, 0), ${aiSummary}, ${aiKeywords},
-      ${githubRepo}, ${projectPage}, ${thumbnail}, ${source}, ${at}, ${at})
+      ${githubRepo}, ${projectPage}, ${thumbnail}, ${source}, ${now}, ${now})
     on conflict (arxiv_id) do update set
       title = excluded.title,
       abstract = excluded.abstract,
@@ -72,7 +75,7 @@ function upsertPaper(record: PaperRecord, source: PaperSource, now: Date) {
       github_repo = coalesce(${githubRepo}, papers.github_repo),
       project_page = coalesce(${projectPage}, papers.project_page),
       thumbnail = coalesce(${thumbnail}, papers.thumbnail),
-      updated_at = ${at}
+      updated_at = ${now}
     where papers.title is distinct from excluded.title
       or papers.abstract is distinct from excluded.abstract
       or papers.authors is distinct from excluded.authors

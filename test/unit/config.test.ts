@@ -72,14 +72,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' }).database).toEqual({
       dialect: 'postgres',
       url: 'postgres://postgres@127.0.0.1:5432/x',
-      poolSize: 10,
+      poolSize: 12, // SEND_CONCURRENCY (10) + 2
       statementTimeoutMs: 30_000,
       connectTimeoutMs: 5_000,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db.internal/paperboy' }).database).toEqual({
       dialect: 'postgres',
       url: 'postgresql://db.internal/paperboy',
-      poolSize: 10,
+      poolSize: 12,
       statementTimeoutMs: 30_000,
       connectTimeoutMs: 5_000,
     });
@@ -97,6 +97,17 @@ describe('loadConfig', () => {
       statementTimeoutMs: 0,
       connectTimeoutMs: 1000,
     });
+  });
+
+  it('sizes the pool for every send job of a worker when DATABASE_POOL_SIZE is unset', () => {
+    const postgres = { DATABASE_URL: 'postgres://db.internal/paperboy' };
+    const poolSize = (env: Record<string, string>) => {
+      const database = loadConfig({ ...postgres, ...env }).database;
+      return database.dialect === 'postgres' ? database.poolSize : undefined;
+    };
+    expect(poolSize({ SEND_CONCURRENCY: '4' })).toBe(10);
+    expect(poolSize({ SEND_CONCURRENCY: '20' })).toBe(22);
+    expect(poolSize({ SEND_CONCURRENCY: '20', DATABASE_POOL_SIZE: '5' })).toBe(5);
   });
 
   it('refuses a postgres URL without a host', () => {
