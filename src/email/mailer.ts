@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer as collect } from 'node:stream/consumers';
 import DKIM from 'nodemailer/lib/dkim';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp';
+import MimeNode from 'nodemailer/lib/mime-node';
 import { type Config, ConfigError } from '../config.js';
+import { composeMessage, quotedPrintable, randomMessageId } from './mime.js';
 import { createSmtpPool, parseSmtpSettings, SmtpSetupError } from './smtp-pool.js';
 
 export interface OutgoingEmail {
@@ -18,6 +18,8 @@ export interface OutgoingEmail {
   messageId?: string;
   /** A name for the outbox file, e.g. `confirmation`. */
   tag: string;
+  /** `html` already quoted-printable encoded, when the caller has it (the digest's size budget). */
+  encodedHtml?: Buffer;
 }
 
 export interface SendHooks {
@@ -59,40 +61,6 @@ function classify(error: unknown): unknown {
     return new PermanentDeliveryError(code, (error as Error).message, { cause: error });
   }
   return error;
-}
-
-/**
- * The bytes a body takes on the wire as composed below: quoted-printable in 76-character lines, as
- * nodemailer writes it (`=` and every non-ASCII byte take three bytes, each soft line break three),
- * with line breaks as CRLF, which SMTP makes of our LFs. Gmail clips at 102 KB of this, not of the HTML.
- */
-export function encodedBodyBytes(body: string): number {
-  // Encoded and wrapped as MailComposer does (line breaks as they are), then each bare LF becomes CRLF.
-  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(body), 76);
-  return encoded.length + (encoded.match(/(?<!\r)\n/g)?.length ?? 0);
-}
-
-/**
- * An upper bound of `encodedBodyBytes`, in one cheap pass: every byte that quoted-printable may escape
- * (`=`, non-ASCII, controls, white space before a line break) counted as three, a soft line break
- * every 73 bytes out, CRLF for every LF. Encoding 100 KB exactly costs about a millisecond per digest;
- * most digests are decided by this bound alone.
- */
-export function encodedBodyBytesAtMost(body: string): number {
-  const bytes = Buffer.from(body);
-  let out = 0;
-  let lineBreaks = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte === 10) lineBreaks++;
-    const isEscaped =
-      byte === 61 ||
-      byte >= 127 ||
-      (byte < 32 && byte !== 10 && byte !== 13) ||
-      ((byte === 32 || byte === 9) && (bytes[i + 1] === 10 || bytes[i + 1] === 13));
-    out += isEscaped ? 3 : 1;
-  }
-  return out + 3 * Math.ceil(out / 73) + 2 * lineBreaks;
 }
 
 /**
@@ -149,26 +117,23 @@ export function createMailer(mail: Config['mail']): Mailer {
       keySelector: mail.dkim.selector,
       privateKey: readSettingFile('DKIM_PRIVATE_KEY_FILE', mail.dkim.privateKeyFile),
     });
-  const from = mail.from;
-  const replyTo = mail.replyTo;
+  const fromAddress = addressOf(mail.from);
+  const addressLines = addressHeaderLines(mail.from, mail.replyTo);
 
   async function compose(email: OutgoingEmail): Promise<{ raw: Buffer; messageId: string }> {
-    const node = new MailComposer({
-      // Saying so skips nodemailer's scan of the whole HTML to choose an encoding.
-      textEncoding: 'quoted-printable',
-      from,
-      replyTo,
+    // Absent for lifecycle emails: a random one, as opaque as digests'.
+    const messageId = email.messageId ?? randomMessageId(fromAddress);
+    const raw = composeMessage({
+      addressLines,
       to: email.to,
       subject: email.subject,
-      html: email.html,
-      text: email.text,
+      messageId,
+      date: new Date(),
       headers: { ...email.headers, ...automaticHeaders },
-      // Absent for lifecycle emails: nodemailer then makes a random one (UUID-like), as opaque as digests'.
-      messageId: email.messageId,
-    }).compile();
-    const messageId = node.messageId();
-    const built = await node.build();
-    return { raw: signer ? await collect(signer.sign(built)) : built, messageId };
+      text: email.text,
+      html: email.encodedHtml ?? quotedPrintable(email.html),
+    });
+    return { raw: signer ? await collect(signer.sign(raw)) : raw, messageId };
   }
 
   if (smtp) {
@@ -177,7 +142,7 @@ export function createMailer(mail: Config['mail']): Mailer {
       async send(email, hooks) {
         const { raw, messageId } = await compose(email);
         try {
-          await pool.send({ from: addressOf(from), to: [email.to] }, raw, hooks?.beforeDataEnd);
+          await pool.send({ from: fromAddress, to: [email.to] }, raw, hooks?.beforeDataEnd);
           return { messageId };
         } catch (error) {
           throw classify(error);
@@ -203,6 +168,24 @@ export function createMailer(mail: Config['mail']): Mailer {
     },
     close() {},
   };
+}
+
+/**
+ * The From and Reply-To header lines, encoded by nodemailer once at start (a display name may need
+ * quoting or RFC 2047 words), so that each message only copies them.
+ */
+function addressHeaderLines(from: string, replyTo: string): string {
+  const node = new MimeNode('text/plain');
+  node.setHeader('From', from);
+  node.setHeader('Reply-To', replyTo);
+  let isKept = false;
+  let lines = '';
+  for (const line of node.buildHeaders().split('\r\n')) {
+    // A folded header goes on in lines that start with white space.
+    if (!/^[ \t]/.test(line)) isKept = /^(From|Reply-To):/i.test(line);
+    if (isKept) lines += `${line}\r\n`;
+  }
+  return lines;
 }
 
 /** A stable Message-ID for one digest, so a retried send carries the same id. */

@@ -1,5 +1,5 @@
 import type { DigestEmailValues } from './digest-view.js';
-import { encodedBodyBytes, encodedBodyBytesAtMost } from './mailer.js';
+import { quotedPrintable } from './mime.js';
 import type { EmailTemplates } from './templates.js';
 
 export interface RenderedEmail {
@@ -107,25 +107,21 @@ export function renderDigestEmail(templates: EmailTemplates, values: DigestEmail
 /**
  * Renders with as many cards as fit the budget once encoded: a subscriber allowed 50 papers with long
  * abstracts gets fewer cards and a larger "N more in the web version" rather than a clipped email.
+ * The HTML comes back encoded too, as the message will carry it.
  */
 export function renderDigestWithinBudget(
   templates: EmailTemplates,
   valuesFor: (shown: number) => DigestEmailValues,
   shown: number,
-): RenderedEmail {
-  // The cheap bound settles most digests; only one near the budget is encoded exactly.
-  const encodedSize = (html: string) => {
-    const bound = encodedBodyBytesAtMost(html);
-    return bound <= digestHtmlBudget ? bound : encodedBodyBytes(html);
-  };
+): RenderedEmail & { encodedHtml: Buffer } {
   let email = renderDigestEmail(templates, valuesFor(shown));
-  let bytes = encodedSize(email.html);
-  while (shown > 1 && bytes > digestHtmlBudget) {
+  let encodedHtml = quotedPrintable(email.html);
+  while (shown > 1 && encodedHtml.length > digestHtmlBudget) {
     // Cards in proportion to the budget: the fixed part of the email makes this a slight underestimate,
     // so it fits in one or two renders without dropping many more cards than it must.
-    shown = Math.max(1, Math.min(shown - 1, Math.floor((shown * digestHtmlBudget) / bytes)));
+    shown = Math.max(1, Math.min(shown - 1, Math.floor((shown * digestHtmlBudget) / encodedHtml.length)));
     email = renderDigestEmail(templates, valuesFor(shown));
-    bytes = encodedSize(email.html);
+    encodedHtml = quotedPrintable(email.html);
   }
-  return email;
+  return { ...email, encodedHtml };
 }
