@@ -1,4 +1,4 @@
-import { bigint, doublePrecision, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * The PostgreSQL twin of `schema.ts`, for drizzle-kit only (features write SQL, see `sql.ts`). Same
@@ -134,31 +134,15 @@ export const digests = pgTable(
     messageId: text('message_id'),
     attempts: integer('attempts').notNull().default(0),
     paperCount: integer('paper_count').notNull().default(0),
+    /**
+     * The papers picked, best first, with why (`StoredPick` as JSON): what the web version shows and
+     * what "never send twice" reads. One value per digest rather than a row per paper.
+     */
+    picks: text('picks'),
     error: text('error'),
   },
   (table) => [
     uniqueIndex('digests_subscriber_date_unique').on(table.subscriberId, table.localDate),
     index('digests_status_idx').on(table.status, table.id),
-  ],
-);
-
-export const digestPapers = pgTable(
-  'digest_papers',
-  {
-    digestId: integer('digest_id')
-      .notNull()
-      .references(() => digests.id, { onDelete: 'cascade' }),
-    paperId: integer('paper_id')
-      .notNull()
-      .references(() => papers.id, { onDelete: 'cascade' }),
-    subscriberId: integer('subscriber_id').notNull(),
-    position: integer('position').notNull(),
-    score: doublePrecision('score').notNull(),
-    topic: text('topic'),
-    matched: text('matched').notNull(),
-  },
-  (table) => [
-    uniqueIndex('digest_papers_pk').on(table.digestId, table.position),
-    index('digest_papers_subscriber_paper_idx').on(table.subscriberId, table.paperId),
   ],
 );

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const subscriberStatuses = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberStatus = (typeof subscriberStatuses)[number];
@@ -190,6 +190,11 @@ export const digests = sqliteTable(
     messageId: text('message_id'),
     attempts: integer('attempts').notNull().default(0),
     paperCount: integer('paper_count').notNull().default(0),
+    /**
+     * The papers picked, best first, with why (`StoredPick` as JSON): what the web version shows and
+     * what "never send twice" reads. One value per digest rather than a row per paper.
+     */
+    picks: text('picks', { mode: 'json' }).$type<StoredPick[]>(),
     error: text('error'),
   },
   (table) => [
@@ -198,26 +203,7 @@ export const digests = sqliteTable(
   ],
 );
 
-/** The papers of one digest, in rank order, with why each was chosen; also "never send twice". */
-export const digestPapers = sqliteTable(
-  'digest_papers',
-  {
-    digestId: integer('digest_id')
-      .notNull()
-      .references(() => digests.id, { onDelete: 'cascade' }),
-    paperId: integer('paper_id')
-      .notNull()
-      .references(() => papers.id, { onDelete: 'cascade' }),
-    subscriberId: integer('subscriber_id').notNull(),
-    position: integer('position').notNull(),
-    score: real('score').notNull(),
-    topic: text('topic'),
-    matched: text('matched', { mode: 'json' }).$type<string[]>().notNull(),
-  },
-  (table) => [
-    uniqueIndex('digest_papers_pk').on(table.digestId, table.position),
-    index('digest_papers_subscriber_paper_idx').on(table.subscriberId, table.paperId),
-  ],
-);
+/** One picked paper as stored with its digest: paper id, score, the topic that gave it, the terms that hit. */
+export type StoredPick = [paperId: number, score: number, topic: string | null, matched: string[]];
 
 export type Digest = typeof digests.$inferSelect;

@@ -5,6 +5,7 @@ import { papersFirstSeenSince } from '../papers/store.js';
 import type { MatchingEngine } from '../topics/engine.js';
 import { createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
+import { parseStoredPicks } from './paper-rows.js';
 
 /** A paper chosen for one digest, with why. */
 export interface DigestPick {
@@ -26,12 +27,19 @@ export async function loadDigestCandidates(db: Db, now: Date) {
 }
 export type DigestCandidates = Awaited<ReturnType<typeof loadDigestCandidates>>;
 
-/** Ids of the papers already sent to this subscriber in any digest. */
-export async function sentPaperIds(db: Db, subscriberId: number): Promise<Set<number>> {
-  return new Set(
-    await db.column<number>(sql`select dp.paper_id from digest_papers dp join digests d on d.id = dp.digest_id
-      where dp.subscriber_id = ${subscriberId} and d.status = 'sent'`),
-  );
+/** A margin for clocks that differ between the machines that ingest, plan and send. */
+const clockSkewMs = 86_400_000;
+
+/**
+ * Ids of the papers already sent to this subscriber that could still be offered: a paper first seen at
+ * or after `since` can only be in a digest sent after it, so older digests are not read.
+ */
+export async function sentPaperIds(db: Db, subscriberId: number, since: Date): Promise<Set<number>> {
+  const lists = await db.column<string>(sql`select picks from digests
+    where subscriber_id = ${subscriberId} and status = 'sent' and sent_at >= ${since.getTime() - clockSkewMs}`);
+  const ids = new Set<number>();
+  for (const list of lists) for (const [paperId] of parseStoredPicks(list)) ids.add(paperId);
+  return ids;
 }
 
 /**

@@ -8,13 +8,8 @@ import { renderDigestWithinBudget } from '../email/render.js';
 import { observeDigestSend } from '../metrics.js';
 import { newestPaperId } from '../papers/store.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
-import {
-  type DigestCandidates,
-  type DigestPick,
-  loadDigestCandidates,
-  pickDigestPapers,
-  sentPaperIds,
-} from './select.js';
+import { storedPicksJson } from './paper-rows.js';
+import { type DigestCandidates, loadDigestCandidates, pickDigestPapers, sentPaperIds } from './select.js';
 
 /** Consecutive hard (5xx) failures after which an address is marked bounced. */
 export const hardBounceThreshold = 3;
@@ -73,26 +68,6 @@ export function listHeaders(ctx: Pick<Ctx, 'config'>, unsubscribeUrl: string): R
 }
 
 /**
- * The picks of one digest, replacing an earlier attempt's (the first attempt has none to replace). No
- * transaction: only the job holding the claim writes them, and a crash between the two statements is
- * redone by the retry.
- */
-async function savePicks(
-  ctx: Pick<Ctx, 'db'>,
-  digest: Pick<Digest, 'id' | 'subscriberId' | 'attempts'>,
-  picks: readonly DigestPick[],
-) {
-  const rows = picks.map(
-    (pick, position) =>
-      sql`(${digest.id}, ${pick.paper.id}, ${digest.subscriberId}, ${position}, ${pick.score}, ${pick.topic ?? null},
-        ${JSON.stringify(pick.matched)})`,
-  );
-  if (digest.attempts > 1) await ctx.db.run(sql`delete from digest_papers where digest_id = ${digest.id}`);
-  await ctx.db.run(sql`insert into digest_papers (digest_id, paper_id, subscriber_id, position, score, topic, matched)
-    values ${sql.join(rows)}`);
-}
-
-/**
  * Moves the row to `sending` in one conditional statement, so no transaction holds a connection (or,
  * on SQLite, the write lock) while the process renders other digests: a `queued` row, or a `sending`
  * row whose end of data never reached the SMTP server (its worker died). Otherwise the row is
@@ -101,11 +76,11 @@ async function savePicks(
  */
 async function claimDigest(ctx: Pick<Ctx, 'db'>, digestId: number, now: Date) {
   const claimed = await ctx.db.get<
-    Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'messageId' | 'attempts'> & { windowStart: number }
+    Pick<Digest, 'id' | 'subscriberId' | 'localDate' | 'messageId'> & { windowStart: number }
   >(sql`update digests set status = 'sending', sending_at = ${now}, attempts = attempts + 1
     where id = ${digestId} and (status = 'queued' or (status = 'sending' and data_sent_at is null))
     returning id, subscriber_id as "subscriberId", local_date as "localDate", window_start as "windowStart",
-      message_id as "messageId", attempts`);
+      message_id as "messageId"`);
   if (claimed) return claimed;
   const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
   const recorded =
@@ -155,18 +130,20 @@ export async function sendDigest({
     await finish('skipped', { error: 'subscriber no longer active' });
     return 'skipped';
   }
+  const windowStart = new Date(digest.windowStart);
   const [topics, candidates, sent] = await Promise.all([
     readTopics(ctx.db, subscriber.id),
     ctx.candidates(),
-    sentPaperIds(ctx.db, subscriber.id),
+    sentPaperIds(ctx.db, subscriber.id, windowStart),
   ]);
-  const picks = pickDigestPapers(candidates, { topics }, { windowStart: new Date(digest.windowStart), sent });
+  const picks = pickDigestPapers(candidates, { topics }, { windowStart, sent });
   if (picks.length === 0) {
     await finish('skipped', { paperCount: 0 });
     log.info('no new papers match: digest skipped');
     return 'skipped';
   }
-  await savePicks(ctx, digest, picks);
+  // Only the job holding the claim writes them; a retry replaces them.
+  await ctx.db.run(sql`update digests set picks = ${storedPicksJson(picks)} where id = ${digest.id}`);
 
   const links = digestLinks(ctx, subscriber, digest.id, now);
   const email = renderDigestWithinBudget(

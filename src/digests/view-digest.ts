@@ -67,12 +67,17 @@ export async function previewDigest({
     sql`select planned_at from digests where subscriber_id = ${subscriber.id} order by local_date desc limit 1`,
   );
   const topics = await readTopics(ctx.db, subscriber.id);
+  const windowStart = windowStartFor(
+    subscriber.frequency,
+    last === undefined ? undefined : new Date(last),
+    now,
+  );
   const picks: DigestPick[] = pickDigestPapers(
     await loadDigestCandidates(ctx.db, now),
     { topics },
     {
-      windowStart: windowStartFor(subscriber.frequency, last === undefined ? undefined : new Date(last), now),
-      sent: await sentPaperIds(ctx.db, subscriber.id),
+      windowStart,
+      sent: await sentPaperIds(ctx.db, subscriber.id, windowStart),
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);

@@ -15,7 +15,6 @@ export const copiedTables: { table: SQLiteTable; key: string[] }[] = [
   { table: schema.papers, key: ['id'] },
   { table: schema.ingestRuns, key: ['id'] },
   { table: schema.digests, key: ['id'] },
-  { table: schema.digestPapers, key: ['digest_id', 'position'] },
 ];
 
 const batchSize = 500;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../../src/db/sql.js';
+import { storedDigestPicks } from '../../src/digests/paper-rows.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { upsertPapers } from '../../src/papers/store.js';
@@ -67,9 +67,8 @@ describe.skipIf(!hasChromium)(
       await seedSubscriber(app.runtime.db, { email, topics: ['diffusion'], maxPapers });
       const planned = await planDigests({ ctx: app.runtime.ctx, input: { mode: 'all' } });
       [mail] = (await app.smtp.waitFor((received) => received.length === 1)) as [ReceivedMail];
-      titles = await app.runtime.db.column<string>(
-        sql`select p.title from digest_papers dp join papers p on p.id = dp.paper_id
-           where dp.digest_id = ${planned.digestIds[0] ?? null} order by dp.position`,
+      titles = (await storedDigestPicks(app.runtime.db, planned.digestIds[0] as number)).map(
+        (pick) => pick.paper.title,
       );
       emailFile = join(tempDir, 'digest-email.html');
       writeFileSync(emailFile, mail.parsed.html || '');

@@ -64,7 +64,7 @@ describe('copying an install to another store', () => {
     const count = (name: string) => result.tables.find((table) => table.name === name)?.target;
     expect(count('subscribers')).toBe(3);
     expect(count('papers')).toBeGreaterThan(100);
-    expect(count('digest_papers')).toBeGreaterThan(0);
+    expect(count('digests')).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(result.tables.reduce((sum, table) => sum + table.source, 0));
     // Same rows, value for value (ids, token salts, JSON text, instants).
     const [from, to] = await Promise.all([snapshotDb(source.runtime.db), snapshotDb(target)]);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from '../../src/db/sql.js';
+import { parseStoredPicks } from '../../src/digests/paper-rows.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
@@ -118,10 +119,12 @@ describe('digest delivery, end to end', () => {
       expect(new Set(titles).size, email).toBe(titles.length);
     }
     expect(titlesIn(smtp.to('frank@example.org')[1] as ReceivedMail)).toHaveLength(3);
-    const aliceRows = await runtime.db.value<number>(
-      sql`select count(*) from digest_papers where subscriber_id = ${alice.id}`,
+    const alicePicks = await runtime.db.column<string>(
+      sql`select picks from digests where subscriber_id = ${alice.id} and picks is not null`,
     );
-    expect(aliceRows).toBe(smtp.to('alice@example.org').flatMap(titlesIn).length);
+    expect(alicePicks.flatMap(parseStoredPicks).length).toBe(
+      smtp.to('alice@example.org').flatMap(titlesIn).length,
+    );
   });
 
   it('sends one email per digest when two workers run the same plan at once', async () => {

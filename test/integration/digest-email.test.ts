@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, openMigratedDatabase } from '../../src/db/client.js';
 import type { Subscriber } from '../../src/db/schema.js';
 import { sql } from '../../src/db/sql.js';
+import { storedDigestPicks } from '../../src/digests/paper-rows.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { api, startTestApp, type TestApp, testConfig, testSecret } from '../support/app.js';
 import { cardsOf, escapeHtml, rawHeader, seedSamplePapers, textBlocksOf } from '../support/digest.js';
@@ -37,11 +38,8 @@ async function sendDigestTo(app: TestApp, email: string): Promise<{ mail: Receiv
 }
 
 /** The titles a digest picked, in its order, as stored with it. */
-const pickedTitles = (app: TestApp, digestId: number) =>
-  app.runtime.db.column<string>(
-    sql`select p.title from digest_papers dp join papers p on p.id = dp.paper_id
-       where dp.digest_id = ${digestId} order by dp.position`,
-  );
+const pickedTitles = async (app: TestApp, digestId: number) =>
+  (await storedDigestPicks(app.runtime.db, digestId)).map((pick) => pick.paper.title);
 
 describe('a digest sent over real SMTP', () => {
   const email = 'reader@example.org';
