@@ -166,7 +166,7 @@ export const scaleOut: Benchmark = {
           'counts per recipient are kept by the SMTP server (smtp-server in a child process); missing = expected addresses that got nothing',
           `every worker shares the machine's ${cores} cores with Redis, the SMTP server, the benchmark process${isPostgres ? ' and PostgreSQL' : ''}: on 2 cores more workers cannot multiply the rate`,
           isPostgres
-            ? "DB time = pg_stat_database.active_time of every session (workers and planner); PostgreSQL CPU = the backends' CPU from /proc; lock waits = samples of pg_stat_activity (every 20 ms) in which a backend waited on a lock; idle in transaction = a transaction open while its worker did something else (idle_in_transaction_time); pool wait = time to get a pooled connection (DATABASE_POOL_SIZE, default 10 per worker)"
+            ? "DB time = pg_stat_database.active_time of every session (workers and planner); PostgreSQL CPU = the backends' CPU from /proc; lock waits = samples of pg_stat_activity (every 20 ms) in which a backend waited on a lock; idle in transaction = a transaction open while its worker did something else (idle_in_transaction_time); pool wait = time to get a pooled connection (DATABASE_POOL_SIZE, default SEND_CONCURRENCY + 2 per worker)"
             : 'DB time = time inside better-sqlite3 calls in the workers and the planner (part of their CPU); write lock held = BEGIN IMMEDIATE to COMMIT plus autocommit writes; lock waits = writes that waited ≥ 1 ms for another process (a WAL checkpoint in a commit can count too)',
           'one run per worker count (--warmup and --runs are not used); each run on a fresh copy of the same database',
         ],
