@@ -142,9 +142,6 @@ export async function sendDigest({
     log.info('no new papers match: digest skipped');
     return 'skipped';
   }
-  // Only the job holding the claim writes them; a retry replaces them.
-  await ctx.db.run(sql`update digests set picks = ${storedPicksJson(picks)} where id = ${digest.id}`);
-
   const links = digestLinks(ctx, subscriber, digest.id, now);
   const email = renderDigestWithinBudget(
     ctx.templates,
@@ -171,8 +168,10 @@ export async function sendDigest({
       },
       {
         // Awaited before the dot is written: if it cannot be recorded, the message is not completed.
+        // The picks go with it: a message that may have been accepted always has its web version.
         beforeDataEnd: () =>
-          ctx.db.run(sql`update digests set data_sent_at = ${Date.now()}, message_id = ${messageId}
+          ctx.db.run(sql`update digests set data_sent_at = ${Date.now()}, message_id = ${messageId},
+              picks = ${storedPicksJson(picks)}
             where id = ${digest.id}`),
       },
     );
