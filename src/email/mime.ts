@@ -20,14 +20,25 @@ export interface MimeMessage {
   html: Buffer;
 }
 
-const isLiteral = new Uint8Array(256);
-for (let byte = 33; byte <= 126; byte++) isLiteral[byte] = byte === 61 ? 0 : 1;
+/** What quoted-printable does with each byte: 0 writes it as is, 1 escapes it, 2 is white space (as is
+ * unless a line break follows), 3 is LF, 4 is CR. */
+const byteKinds = new Uint8Array(256).fill(1);
+for (let byte = 33; byte <= 126; byte++) if (byte !== 61) byteKinds[byte] = 0;
+byteKinds[32] = 2;
+byteKinds[9] = 2;
+byteKinds[10] = 3;
+byteKinds[13] = 4;
 const hexDigits = Buffer.from('0123456789ABCDEF');
 /** Characters of content per line: 76 with the soft break's `=` (RFC 2045 §6.7). */
 const lineLength = 75;
 
-/** Grown as needed and reused: each encoding writes here first, then copies out what it wrote. */
-let scratch = Buffer.allocUnsafe(256 * 1024);
+/**
+ * Grown as needed and reused: the text's UTF-8 goes into `source` and the encoding into `scratch`,
+ * then only what was written is copied out. (`Buffer.from(text)` of a 75 KB digest with a few
+ * non-ASCII characters costs ten times `write` into a buffer that is already there.)
+ */
+let source = Buffer.allocUnsafe(128 * 1024);
+let scratch = Buffer.allocUnsafe(512 * 1024);
 
 /**
  * Quoted-printable with CRLF line breaks, as it goes on the wire: every LF (or CRLF) of the text is a
@@ -36,8 +47,10 @@ let scratch = Buffer.allocUnsafe(256 * 1024);
  * splitting an escape.
  */
 export function quotedPrintable(text: string): Buffer {
-  const input = Buffer.from(text, 'utf8');
-  const { length } = input;
+  // A UTF-16 unit takes at most 3 bytes of UTF-8.
+  if (source.length < 3 * text.length) source = Buffer.allocUnsafe(3 * text.length);
+  const input = source;
+  const length = source.write(text, 0, 'utf8');
   // At most: 3 bytes per input byte, a soft break per 73 bytes out, CRLF for each LF.
   const bound = 4 * length + 3 * Math.ceil((3 * length) / 73) + 8;
   if (scratch.length < bound) scratch = Buffer.allocUnsafe(bound);
@@ -46,34 +59,51 @@ export function quotedPrintable(text: string): Buffer {
   let column = 0;
   for (let i = 0; i < length; i++) {
     const byte = input[i] as number;
-    if (byte === 10 || (byte === 13 && input[i + 1] === 10)) {
-      if (byte === 13) i++;
+    let kind = byteKinds[byte] as number;
+    if (kind === 0) {
+      if (column === lineLength) {
+        out[pos++] = 61;
+        out[pos++] = 13;
+        out[pos++] = 10;
+        column = 0;
+      }
+      if (byte !== 46 || column !== 0) {
+        out[pos++] = byte;
+        column++;
+        continue;
+      }
+      kind = 1; // a dot that starts a line
+    } else if (kind === 3 || (kind === 4 && i + 1 < length && input[i + 1] === 10)) {
+      if (kind === 4) i++;
       out[pos++] = 13;
       out[pos++] = 10;
       column = 0;
       continue;
+    } else if (kind === 2) {
+      const next = i + 1 < length ? (input[i + 1] as number) : 10;
+      if (next !== 10 && next !== 13) {
+        if (column === lineLength) {
+          out[pos++] = 61;
+          out[pos++] = 13;
+          out[pos++] = 10;
+          column = 0;
+        }
+        out[pos++] = byte;
+        column++;
+        continue;
+      }
     }
-    let isPlain = isLiteral[byte] === 1;
-    if (byte === 32 || byte === 9) {
-      const next = input[i + 1];
-      isPlain = next !== undefined && next !== 10 && next !== 13;
-    }
-    const width = isPlain ? 1 : 3;
-    if (column + width > lineLength) {
+    // Escaped: =XX, on the next line if it does not fit on this one.
+    if (column + 3 > lineLength) {
       out[pos++] = 61;
       out[pos++] = 13;
       out[pos++] = 10;
       column = 0;
     }
-    if (isPlain && !(byte === 46 && column === 0)) {
-      out[pos++] = byte;
-      column += 1;
-    } else {
-      out[pos++] = 61;
-      out[pos++] = hexDigits[byte >> 4] as number;
-      out[pos++] = hexDigits[byte & 15] as number;
-      column += 3;
-    }
+    out[pos++] = 61;
+    out[pos++] = hexDigits[byte >> 4] as number;
+    out[pos++] = hexDigits[byte & 15] as number;
+    column += 3;
   }
   return Buffer.from(out.subarray(0, pos));
 }
