@@ -1,6 +1,46 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources through tsx, so `npm install && npm start` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the JavaScript that `npm run build` compiled into dist/ (npm install builds it, through `prepare`).
+// While dist/ is missing or older than a file in src/ or templates/email/ (a developer editing the
+// sources, a checkout not yet built), it runs the sources through tsx instead: stale code never runs.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/main/cli.ts');
+const root = fileURLToPath(new URL('../', import.meta.url));
+const stamp = join(root, 'dist/.build-stamp');
+
+/**
+ * The newest change under a folder: its files, and its folders (whose times move when a file is
+ * added, renamed or deleted); 0 without the folder, as in an image that holds only dist/.
+ */
+function newestChange(folder) {
+  const path = join(root, folder);
+  if (!existsSync(path)) return 0;
+  return readdirSync(path, { recursive: true }).reduce(
+    (newest, name) => Math.max(newest, statSync(join(path, name)).mtimeMs),
+    statSync(path).mtimeMs,
+  );
+}
+
+const isBuilt =
+  existsSync(stamp) &&
+  statSync(stamp).mtimeMs >= Math.max(newestChange('src'), newestChange('templates/email'));
+
+if (isBuilt) {
+  await import('../dist/main/cli.js');
+} else {
+  const tsx = await import('tsx/esm/api').catch(() => undefined);
+  if (!tsx) {
+    console.error(
+      'paperboy: dist/ is missing or older than src/, and tsx is not installed: run `npm run build`',
+    );
+    process.exit(1);
+  }
+  // Said where someone reads it: a terminal, or a production log (the sources start slower and use
+  // more memory). Piped runs (tests, scripts) keep their output to what the command prints.
+  if (process.stderr.isTTY || process.env.NODE_ENV === 'production') {
+    console.error('paperboy: dist/ is missing or older than src/; running the sources through tsx');
+  }
+  tsx.register();
+  await import('../src/main/cli.ts');
+}

@@ -15,6 +15,20 @@ export interface CompiledTemplate {
 }
 export type EmailTemplates = Record<EmailTemplateName, CompiledTemplate>;
 
+/** One template as Handlebars source: MJML's HTML output and the plain-text twin. */
+export interface TemplateSource {
+  html: string;
+  text: string;
+}
+
+/**
+ * How each part is compiled, at start or ahead of time. Only the built-in helpers: Handlebars then skips
+ * its helper-lookup paths (a third of the fill time). Missing values are caught by the rendering tests
+ * rather than by `strict`, which costs more.
+ */
+export const htmlCompileOptions = { knownHelpersOnly: true } as const;
+export const textCompileOptions = { knownHelpersOnly: true, noEscape: true } as const;
+
 /**
  * Drops MJML's indentation: a run of white space that holds a line break becomes one line break, which
  * renders the same (white space collapses) everywhere but in `<pre>` and `<textarea>`, left as they are.
@@ -27,8 +41,8 @@ export const stripIndentation = (html: string) =>
     .map((part, i) => (i % 3 === 0 ? part.replace(/[ \t\r]*\n[ \t\r\n]*/g, '\n') : i % 3 === 1 ? part : ''))
     .join('');
 
-/** MJML → HTML once per template at start; per recipient only the (escaping) Handlebars fill runs. */
-export async function compileTemplate(name: string): Promise<CompiledTemplate> {
+/** MJML → the HTML Handlebars source of one template, and its text twin as written. */
+export async function readTemplateSource(name: string): Promise<TemplateSource> {
   const mjmlPath = join(templatesDir, `${name}.mjml`);
   const result = await mjml2html(readFileSync(mjmlPath, 'utf8'), {
     filePath: mjmlPath,
@@ -42,16 +56,43 @@ export async function compileTemplate(name: string): Promise<CompiledTemplate> {
   if (result.errors.length > 0) {
     throw new Error(`${name}.mjml: ${result.errors.map((error) => error.formattedMessage).join('; ')}`);
   }
-  const text = readFileSync(join(templatesDir, `${name}.txt`), 'utf8');
   return {
-    // Only the built-in helpers: Handlebars then skips its helper-lookup paths (a third of the fill
-    // time). Missing values are caught by the rendering tests rather than by `strict`, which costs more.
-    html: Handlebars.compile(stripIndentation(result.html), { knownHelpersOnly: true }),
-    text: Handlebars.compile(text, { knownHelpersOnly: true, noEscape: true }),
+    html: stripIndentation(result.html),
+    text: readFileSync(join(templatesDir, `${name}.txt`), 'utf8'),
+  };
+}
+
+/**
+ * MJML → HTML → Handlebars in this process: the tests, the benchmarks and the sources run through tsx.
+ * The built service loads the same templates precompiled instead (load-templates.ts), without MJML.
+ */
+export async function compileTemplate(name: string): Promise<CompiledTemplate> {
+  const source = await readTemplateSource(name);
+  return {
+    html: Handlebars.compile(source.html, htmlCompileOptions),
+    text: Handlebars.compile(source.text, textCompileOptions),
   };
 }
 
 export async function compileEmailTemplates(): Promise<EmailTemplates> {
   const compiled = await Promise.all(emailTemplateNames.map(compileTemplate));
   return Object.fromEntries(emailTemplateNames.map((name, i) => [name, compiled[i]])) as EmailTemplates;
+}
+
+/**
+ * The build's step for the templates: one ES module holding, per template, the Handlebars specs of its
+ * HTML and text parts (`Handlebars.precompile`, the same options as `compileTemplate`), for
+ * load-templates.ts to turn into functions with the Handlebars runtime alone.
+ */
+export async function precompileEmailTemplates(): Promise<string> {
+  const entries = await Promise.all(
+    emailTemplateNames.map(async (name) => {
+      const source = await readTemplateSource(name);
+      // Typed as a spec object, but without `asObject` it is the spec's JavaScript source text.
+      const html = String(Handlebars.precompile(source.html, htmlCompileOptions));
+      const text = String(Handlebars.precompile(source.text, textCompileOptions));
+      return `  ${JSON.stringify(name)}: {\n    html: ${html},\n    text: ${text},\n  },\n`;
+    }),
+  );
+  return `// Generated from templates/email/ by \`npm run build\`: do not edit.\nexport default {\n${entries.join('')}};\n`;
 }

@@ -6,7 +6,7 @@ import { DatabaseUnavailableError, type Db, inList, openMigratedDatabase } from 
 import { sql } from '../db/sql.js';
 import { planDigests } from '../digests/plan-digests.js';
 import { previewDigest } from '../digests/view-digest.js';
-import { compileEmailTemplates } from '../email/templates.js';
+import { loadEmailTemplates } from '../email/load-templates.js';
 import { NotFoundError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { copyStore, TargetNotEmptyError } from '../ops/copy-store.js';
@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
         db,
         clock: systemClock,
         tokens: createTokens(config.secretKey),
-        templates: await compileEmailTemplates(),
+        templates: await loadEmailTemplates(),
       };
       const preview = await previewDigest({ ctx, input: { email } });
       if (values.out) {

@@ -7,9 +7,8 @@ import type { Ctx, MailCtx } from '../context.js';
 import { type Db, openMigratedDatabase } from '../db/client.js';
 import { planDigests } from '../digests/plan-digests.js';
 import { createCandidatesCache, type SendCtx, sendDigest } from '../digests/send-digest.js';
+import { loadEmailTemplates } from '../email/load-templates.js';
 import { createMailer, type Mailer } from '../email/mailer.js';
-import { compileEmailTemplates } from '../email/templates.js';
-import { createApp } from '../http/app.js';
 import { createLogger, type Logger } from '../log.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { checkRedis, createRedis } from '../queue/connection.js';
@@ -64,7 +63,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     claimEmailSlot: createEmailThrottle(redis, { prefix: config.redis.prefix, secretKey: config.secretKey }),
   };
 
-  const templates = await compileEmailTemplates();
+  const templates = await loadEmailTemplates();
   let workers: Worker[] = [];
   if (mailer) {
     const mailCtx: MailCtx = { ...ctx, mailer, templates };
@@ -100,6 +99,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
 
   let server: Server | undefined;
   if (options.http) {
+    // Loaded only here: a worker process never loads express, helmet, bull-board or the pages.
+    const { createApp } = await import('../http/app.js');
     const app = createApp({ ctx, redis, templates, queues: producer.queues });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.http.port, config.http.host, (error?: Error) =>

@@ -6,10 +6,11 @@ import type { EmailTemplates } from '../../src/email/templates.js';
 import { defaultPreferences, describeSchedule } from '../../src/subscribers/preferences.js';
 import { paperFrom } from './digest.js';
 
-/** One email as a reader gets it: its kind (a file-name-safe word) and its HTML part. */
+/** One email as a reader gets it: its kind (a file-name-safe word), its HTML and its text part. */
 export interface SampleEmail {
   kind: string;
   html: string;
+  text: string;
 }
 
 const base = 'https://papers.example.org';
@@ -62,11 +63,12 @@ function digest(templates: EmailTemplates, options: { papers: number; weekly?: b
     .slice(0, options.papers)
     .map((pick) => (subscriber.topics.length === 0 ? { ...pick, topic: undefined, matched: [] } : pick));
   // As send-digest.ts does: as many cards as the subscriber allows and the 100 KB budget holds.
-  return renderDigestWithinBudget(
+  const { html, text } = renderDigestWithinBudget(
     templates,
     (shown) => digestEmailValues({ picks: chosen, shown, localDate: '2026-03-03', subscriber, urls }),
     options.papers,
-  ).html;
+  );
+  return { html, text };
 }
 
 /** Every kind of email paperboy sends (and the web version of a digest), rendered by the real code. */
@@ -78,12 +80,12 @@ export function renderEveryEmail(templates: EmailTemplates): SampleEmail[] {
     topicsLine: topics.join('; '),
     scheduleLine: describeSchedule(preferences),
   };
-  const lifecycle = (kind: 'confirmation' | 'manage' | 'welcome', link: Record<string, string>) => ({
-    kind,
-    html: renderLifecycleEmail(templates, kind, { ...lifecycleValues, ...link }).html,
-  });
+  const lifecycle = (kind: 'confirmation' | 'manage' | 'welcome', link: Record<string, string>) => {
+    const { html, text } = renderLifecycleEmail(templates, kind, { ...lifecycleValues, ...link });
+    return { kind, html, text };
+  };
   // As view-digest.ts renders GET /digests/:token: every pick, no address, no manage links.
-  const web = renderDigestEmail(
+  const { html, text } = renderDigestEmail(
     templates,
     digestEmailValues({
       picks: picks.slice(0, 12),
@@ -92,16 +94,16 @@ export function renderEveryEmail(templates: EmailTemplates): SampleEmail[] {
       subscriber: { email: '', frequency: 'daily', topics },
       urls: { web: '', manage: '', unsubscribe: '' },
     }),
-  ).html;
+  );
   return [
     lifecycle('confirmation', { confirmUrl: `${base}/confirm/c1.0.DDDDDDDDDDDDDDDDDDDDDD` }),
     lifecycle('manage', { manageUrl: urls.manage }),
     lifecycle('welcome', { manageUrl: urls.manage }),
-    { kind: 'digest-1', html: digest(templates, { papers: 1 }) },
-    { kind: 'digest-10', html: digest(templates, { papers: 10 }) },
-    { kind: 'digest-50', html: digest(templates, { papers: 50 }) },
-    { kind: 'digest-no-topics', html: digest(templates, { papers: 5, topics: [] }) },
-    { kind: 'digest-weekly', html: digest(templates, { papers: 10, weekly: true }) },
-    { kind: 'web-version', html: web },
+    { kind: 'digest-1', ...digest(templates, { papers: 1 }) },
+    { kind: 'digest-10', ...digest(templates, { papers: 10 }) },
+    { kind: 'digest-50', ...digest(templates, { papers: 50 }) },
+    { kind: 'digest-no-topics', ...digest(templates, { papers: 5, topics: [] }) },
+    { kind: 'digest-weekly', ...digest(templates, { papers: 10, weekly: true }) },
+    { kind: 'web-version', html, text },
   ];
 }
