@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isBuilt } from '../bin/is-built.js';
 import { benchmarks } from './benchmarks.js';
 import { dropLeftoverDatabases, postgresAdminUrl, type Store, storeNames, withAdmin } from './database.js';
 import {
@@ -141,6 +142,13 @@ async function main() {
         `--db ${db}: PostgreSQL at ${postgresAdminUrl} does not answer (${error}); set BENCH_POSTGRES_URL`,
       );
     }
+  }
+
+  // The processes the benchmarks spawn run dist/ as production does; sources newer than it would
+  // run through tsx instead, and measure something production never runs.
+  if (!isBuilt()) {
+    console.log('building dist/ (npm run build): it is older than src/');
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   }
 
   const machine = machineFacts();

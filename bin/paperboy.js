@@ -2,31 +2,9 @@
 // Runs the JavaScript that `npm run build` compiled into dist/ (npm install builds it, through `prepare`).
 // While dist/ is missing or older than a file in src/ or templates/email/ (a developer editing the
 // sources, a checkout not yet built), it runs the sources through tsx instead: stale code never runs.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isBuilt } from './is-built.js';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const stamp = join(root, 'dist/.build-stamp');
-
-/**
- * The newest change under a folder: its files, and its folders (whose times move when a file is
- * added, renamed or deleted); 0 without the folder, as in an image that holds only dist/.
- */
-function newestChange(folder) {
-  const path = join(root, folder);
-  if (!existsSync(path)) return 0;
-  return readdirSync(path, { recursive: true }).reduce(
-    (newest, name) => Math.max(newest, statSync(join(path, name)).mtimeMs),
-    statSync(path).mtimeMs,
-  );
-}
-
-const isBuilt =
-  existsSync(stamp) &&
-  statSync(stamp).mtimeMs >= Math.max(newestChange('src'), newestChange('templates/email'));
-
-if (isBuilt) {
+if (isBuilt()) {
   await import('../dist/main/cli.js');
 } else {
   const tsx = await import('tsx/esm/api').catch(() => undefined);

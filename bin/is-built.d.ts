@@ -1,0 +1,2 @@
+/** dist/ is missing or older than a file in src/ or templates/email/: false. */
+export function isBuilt(): boolean;
