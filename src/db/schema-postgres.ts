@@ -144,5 +144,7 @@ export const digests = pgTable(
   (table) => [
     uniqueIndex('digests_subscriber_date_unique').on(table.subscriberId, table.localDate),
     index('digests_status_idx').on(table.status, table.id),
+    // "Never send twice" reads one subscriber's recent digests: without it SQLite walks every sent one.
+    index('digests_subscriber_sent_idx').on(table.subscriberId, table.sentAt),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "digests_subscriber_sent_idx" ON "digests" USING btree ("subscriber_id","sent_at");

@@ -1,0 +1,1 @@
+CREATE INDEX `digests_subscriber_sent_idx` ON `digests` (`subscriber_id`,`sent_at`);
