@@ -5,7 +5,15 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { type BenchStore, postgresAdminUrl, type Store, withAdmin } from './database.js';
 import { format } from './harness.js';
-import { installPgProbe, installSqliteProbe, type ProbeCounters, probeCounters } from './probe.mjs';
+import {
+  installPgProbe,
+  installSqliteProbe,
+  type ProbeCounters,
+  probeCounters,
+  zeroCounters,
+} from './probe.mjs';
+
+export { zeroCounters };
 
 /**
  * What a phase of a benchmark cost the database, measured the cheapest real way each store allows:
@@ -87,21 +95,6 @@ export function readMachineBusyMs(): number {
 export const probesEnabled = process.env.BENCH_PROBE !== 'off';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export const zeroCounters = (): ProbeCounters => ({
-  sqliteCalls: 0,
-  sqliteMs: 0,
-  sqliteWriteLockMs: 0,
-  sqliteInTransactionMs: 0,
-  sqliteLockWaits: 0,
-  sqliteLockWaitMs: 0,
-  sqliteBusyErrors: 0,
-  pgQueries: 0,
-  pgQueryMs: 0,
-  pgConnects: 0,
-  pgPoolWaitMs: 0,
-  pgPoolWaits: 0,
-});
 
 /** b − a, field by field. */
 export function probeDelta(a: ProbeCounters, b: ProbeCounters): ProbeCounters {

@@ -21,6 +21,7 @@ export interface ProbeCounters {
   pgPoolWaits: number;
 }
 
+export function zeroCounters(): ProbeCounters;
 export function probeCounters(): ProbeCounters;
 export function installSqliteProbe(): void;
 export function installPgProbe(): void;

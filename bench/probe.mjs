@@ -17,8 +17,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const lockWaitMs = 1;
 
-/** @type {import('./probe.d.mts').ProbeCounters} */
-const counters = {
+/** Every counter at zero. @returns {import('./probe.d.mts').ProbeCounters} */
+export const zeroCounters = () => ({
   sqliteCalls: 0,
   sqliteMs: 0,
   sqliteWriteLockMs: 0,
@@ -31,7 +31,9 @@ const counters = {
   pgConnects: 0,
   pgPoolWaitMs: 0,
   pgPoolWaits: 0,
-};
+});
+
+const counters = zeroCounters();
 
 let sqliteInstalled = false;
 let pgInstalled = false;
