@@ -108,9 +108,14 @@ export function quotedPrintable(text: string): Buffer {
   return Buffer.from(out.subarray(0, pos));
 }
 
-/** A header line, its value encoded when not plain ASCII (RFC 2047) and folded at 76 columns. */
+/**
+ * A header line, its value encoded when not plain ASCII (RFC 2047) and folded at 76 columns. A line
+ * break or other control character in a value becomes a space: it could otherwise end the header and
+ * start another (`Bcc:`) of the value's choosing.
+ */
 function headerLine(name: string, value: string): string {
-  const encoded = /^[\x20-\x7e]*$/.test(value) ? value : encodeWords(value, 'Q', 52);
+  const flat = value.replace(/[\x00-\x1f\x7f]+/g, ' ');
+  const encoded = /^[\x20-\x7e]*$/.test(flat) ? flat : encodeWords(flat, 'Q', 52);
   return `${foldLines(`${name}: ${encoded}`, 76)}\r\n`;
 }
 

@@ -101,6 +101,16 @@ describe('composeMessage', () => {
     for (const line of head.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
   });
 
+  it('never lets a line break in a value start a header of its own', async () => {
+    const parsed = await simpleParser(
+      message({ subject: 'Papers on x\r\nBcc: victim@example.org', headers: { 'X-Note': 'a\nb' } }),
+    );
+    expect(parsed.headers.has('bcc')).toBe(false);
+    expect(parsed.subject).toBe('Papers on x Bcc: victim@example.org');
+    expect(parsed.headers.get('x-note')).toBe('a b');
+    expect(parsed.headerLines.map((line) => line.key)).not.toContain('b');
+  });
+
   it('uses a new boundary per message that no part can contain', () => {
     const boundaryOf = (raw: Buffer) => /boundary="([^"]+)"/.exec(raw.toString())?.[1] as string;
     const first = message({ text: '--=_paperboy_ =_ tries to look like a boundary' });
