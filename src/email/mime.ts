@@ -114,7 +114,7 @@ export function quotedPrintable(text: string): Buffer {
  * start another (`Bcc:`) of the value's choosing.
  */
 function headerLine(name: string, value: string): string {
-  const flat = value.replace(/[\x00-\x1f\x7f]+/g, ' ');
+  const flat = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
   const encoded = /^[\x20-\x7e]*$/.test(flat) ? flat : encodeWords(flat, 'Q', 52);
   return `${foldLines(`${name}: ${encoded}`, 76)}\r\n`;
 }
