@@ -59,51 +59,33 @@ export function quotedPrintable(text: string): Buffer {
   let column = 0;
   for (let i = 0; i < length; i++) {
     const byte = input[i] as number;
-    let kind = byteKinds[byte] as number;
-    if (kind === 0) {
-      if (column === lineLength) {
-        out[pos++] = 61;
-        out[pos++] = 13;
-        out[pos++] = 10;
-        column = 0;
-      }
-      if (byte !== 46 || column !== 0) {
-        out[pos++] = byte;
-        column++;
-        continue;
-      }
-      kind = 1; // a dot that starts a line
-    } else if (kind === 3 || (kind === 4 && i + 1 < length && input[i + 1] === 10)) {
+    const kind = byteKinds[byte] as number;
+    if (kind === 3 || (kind === 4 && i + 1 < length && input[i + 1] === 10)) {
       if (kind === 4) i++;
       out[pos++] = 13;
       out[pos++] = 10;
       column = 0;
       continue;
-    } else if (kind === 2) {
-      const next = i + 1 < length ? (input[i + 1] as number) : 10;
-      if (next !== 10 && next !== 13) {
-        if (column === lineLength) {
-          out[pos++] = 61;
-          out[pos++] = 13;
-          out[pos++] = 10;
-          column = 0;
-        }
-        out[pos++] = byte;
-        column++;
-        continue;
-      }
     }
-    // Escaped: =XX, on the next line if it does not fit on this one.
-    if (column + 3 > lineLength) {
+    const next = i + 1 < length ? (input[i + 1] as number) : 10;
+    const isPlain = kind === 0 || (kind === 2 && next !== 10 && next !== 13);
+    // A soft break when the byte, as is or as =XX, does not fit on this line.
+    if (column + (isPlain ? 1 : 3) > lineLength) {
       out[pos++] = 61;
       out[pos++] = 13;
       out[pos++] = 10;
       column = 0;
     }
-    out[pos++] = 61;
-    out[pos++] = hexDigits[byte >> 4] as number;
-    out[pos++] = hexDigits[byte & 15] as number;
-    column += 3;
+    // A dot that starts a line is escaped too.
+    if (isPlain && (byte !== 46 || column !== 0)) {
+      out[pos++] = byte;
+      column++;
+    } else {
+      out[pos++] = 61;
+      out[pos++] = hexDigits[byte >> 4] as number;
+      out[pos++] = hexDigits[byte & 15] as number;
+      column += 3;
+    }
   }
   return Buffer.from(out.subarray(0, pos));
 }
