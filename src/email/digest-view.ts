@@ -1,10 +1,8 @@
 import type { Paper } from '../db/schema.js';
 import { type DigestPick, digestPickLimit } from '../digests/select.js';
 
-export interface PaperCard {
-  position: number;
-  /** `h2`, or `h3` under a topic's section heading. */
-  titleTag: 'h2' | 'h3';
+/** What a card shows of its paper, whoever gets it: worked out once per paper (see `partsOf`). */
+export interface PaperParts {
   url: string;
   title: string;
   authorsLine: string;
@@ -12,10 +10,18 @@ export interface PaperCard {
   /** "5 upvotes": the HTML shows the ▲ to the eye only. */
   upvotesLabel: string;
   summary: string;
-  topic?: string;
-  matchedLine: string;
   /** `name` is the link's accessible name: ten "PDF" links must tell a screen reader which paper. */
   links: { label: string; url: string; name: string }[];
+}
+
+export interface PaperCard {
+  position: number;
+  /** `h2`, or `h3` under a topic's section heading. */
+  titleTag: 'h2' | 'h3';
+  /** The same object for every card of the same paper object: render.ts keys its filled cards on it. */
+  paper: PaperParts;
+  topic?: string;
+  matchedLine: string;
 }
 
 /** The cards under one topic; `heading` is unset when the digest is one ranked list. */
@@ -102,11 +108,6 @@ function shortened(text: string, maxLength: number): string {
   return `${text.slice(0, space > maxLength / 2 ? space : maxLength).trimEnd()}…`;
 }
 
-type PaperParts = Pick<
-  PaperCard,
-  'url' | 'title' | 'authorsLine' | 'upvotes' | 'upvotesLabel' | 'summary' | 'links'
->;
-
 /**
  * The parts of a card that depend on the paper alone, kept per paper object: a send run reuses the
  * same candidate papers for every recipient, so summaries and links are worked out once, not per email.
@@ -137,7 +138,7 @@ function partsOf(paper: Paper): PaperParts {
 
 export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' | 'h3' = 'h2'): PaperCard {
   return {
-    ...partsOf(pick.paper),
+    paper: partsOf(pick.paper),
     position,
     titleTag,
     topic: pick.topic,
@@ -199,13 +200,28 @@ const dayMs = 86_400_000;
 const shortDateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' });
 
 /** A weekly digest covers the seven days up to its date: `24–30 November 2026`. */
-function dateLabelFor(frequency: string, localDate: string): string {
+function dateLabelOf(frequency: string, localDate: string): string {
   if (frequency !== 'weekly') return formatLocalDate(localDate);
   const end = new Date(`${localDate}T12:00:00Z`);
   const start = new Date(end.getTime() - 6 * dayMs);
   const endLabel = dateFormat.format(end).replace(/^\w+, /, '');
   const sameMonth = start.getUTCMonth() === end.getUTCMonth();
   return sameMonth ? `${start.getUTCDate()}–${endLabel}` : `${shortDateFormat.format(start)} – ${endLabel}`;
+}
+
+/** A send run dates thousands of digests alike: each label is formatted once (Intl is slow). */
+const dateLabels = new Map<string, string>();
+
+function dateLabelFor(frequency: string, localDate: string): string {
+  const key = `${frequency} ${localDate}`;
+  let label = dateLabels.get(key);
+  if (label === undefined) {
+    label = dateLabelOf(frequency, localDate);
+    // Only a few dates are current at a time; a long-running worker starts over now and then.
+    if (dateLabels.size >= 1000) dateLabels.clear();
+    dateLabels.set(key, label);
+  }
+  return label;
 }
 
 /**
@@ -217,9 +233,9 @@ function preheaderOf(cards: readonly PaperCard[], dateLabel: string, topicsLine:
   if (next.length > 0)
     return next
       .slice(0, 3)
-      .map((card) => card.title)
+      .map((card) => card.paper.title)
       .join(' · ');
-  if (first) return `${first.authorsLine}: ${first.summary}`;
+  if (first) return `${first.paper.authorsLine}: ${first.paper.summary}`;
   return `${dateLabel}: nothing new ${topicsLine ? `on ${topicsLine}` : 'this time'}`;
 }
 
@@ -241,7 +257,8 @@ export function digestEmailValues(input: {
   const dateLabel = dateLabelFor(subscriber.frequency, input.localDate);
   const isTopicless = subscriber.topics.length === 0;
   // The topics that found something, in the reader's order: what the subject promises.
-  const found = subscriber.topics.filter((topic) => picks.some((pick) => pick.topic === topic));
+  const pickTopics = new Set(picks.map((pick) => pick.topic));
+  const found = subscriber.topics.filter((topic) => pickTopics.has(topic));
   // The pick list stops at digestPickLimit: at the cap there were at least that many.
   const count =
     picks.length >= digestPickLimit ? `${digestPickLimit}+ new papers` : plural(picks.length, 'new paper');

@@ -1,4 +1,4 @@
-import type { DigestEmailValues } from './digest-view.js';
+import type { DigestEmailValues, PaperCard, PaperParts } from './digest-view.js';
 import { quotedPrintable } from './mime.js';
 import type { EmailTemplates } from './templates.js';
 
@@ -87,20 +87,84 @@ function wrapLine(line: string, width: number): string {
 
 /**
  * Wraps every line at `width` columns between words, never inside one: a URL longer than the line
- * stays whole on a line of its own. Lines that fit (the "-- " signature separator too) are untouched.
+ * stays whole on a line of its own. Lines that fit (the "-- " signature separator too) are untouched,
+ * and a text whose lines all fit comes back as it is, without being cut up and joined again.
  */
-export const wrapText = (text: string, width = textWidth) =>
-  text
-    .split('\n')
-    .map((line) => wrapLine(line, width))
-    .join('\n');
+export function wrapText(text: string, width = textWidth): string {
+  let wrapped = '';
+  /** Where the text not yet copied to `wrapped` starts. */
+  let copiedTo = 0;
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    if (end - start > width) {
+      const line = text.slice(start, end);
+      const lines = wrapLine(line, width);
+      if (lines !== line) {
+        wrapped += text.slice(copiedTo, start) + lines;
+        copiedTo = end;
+      }
+    }
+    start = end + 1;
+  }
+  return copiedTo === 0 ? text : wrapped + text.slice(copiedTo);
+}
 
-/** Fills the digest template for one recipient: no MJML work here, only the escaping fill. */
+/**
+ * Filled cards, per paper (its `PaperParts`, one object per paper object) and then per what else the
+ * card shows. A send run shows the same candidate papers to every recipient, with the same few reasons
+ * (readers share topics): a card is filled once, not once per email. The few entries a paper can have
+ * are bounded anyway, in case of a reader with a thousand distinct reasons.
+ */
+const filledCards = new WeakMap<PaperParts, Map<string, { html: string; text: string }>>();
+const maxFilledPerPaper = 64;
+
+/**
+ * One card's HTML and text. The text's first line numbers the card: it is filled and wrapped with a
+ * number of the same width (wrapping counts columns only) and kept without it, so one filling serves
+ * every position of that width.
+ */
+function fillCard(templates: EmailTemplates, card: PaperCard): { html: string; text: string } {
+  const width = String(card.position).length;
+  const key = `${width}\0${card.titleTag}\0${card.topic === undefined ? '\u0001' : card.topic}\0${card.matchedLine}`;
+  let byReason = filledCards.get(card.paper);
+  let filled = byReason?.get(key);
+  if (!filled) {
+    const stand = '0'.repeat(width);
+    const text = wrapText(templates.digestCard.text({ ...card, position: stand }));
+    if (!text.startsWith(stand)) throw new Error('digest-card.txt must start with the card number');
+    filled = { html: templates.digestCard.html(card), text: text.slice(width) };
+    if (!byReason || byReason.size >= maxFilledPerPaper) {
+      byReason = new Map();
+      filledCards.set(card.paper, byReason);
+    }
+    byReason.set(key, filled);
+  }
+  return { html: filled.html, text: `${card.position}${filled.text}` };
+}
+
+/**
+ * Fills the digest template for one recipient: no MJML work here, only the escaping fill. Each
+ * section's cards come filled and joined, each after a line break, as `cards.html` and `cards.text`.
+ */
 export function renderDigestEmail(templates: EmailTemplates, values: DigestEmailValues): RenderedEmail {
+  const filled = {
+    ...values,
+    sections: values.sections.map((section) => {
+      let html = '';
+      let text = '';
+      for (const card of section.papers) {
+        const filledCard = fillCard(templates, card);
+        html += `\n${filledCard.html}`;
+        text += `\n${filledCard.text}`;
+      }
+      return { ...section, cards: { html, text } };
+    }),
+  };
   return {
     subject: values.subject,
-    html: templates.digest.html(values),
-    text: wrapText(templates.digest.text(values)),
+    html: templates.digest.html(filled),
+    text: wrapText(templates.digest.text(filled)),
   };
 }
 

@@ -6,7 +6,7 @@ import mjml2html from 'mjml';
 
 export const templatesDir = join(dirname(fileURLToPath(import.meta.url)), '../../templates/email');
 
-export const emailTemplateNames = ['confirmation', 'manage', 'welcome', 'digest'] as const;
+export const emailTemplateNames = ['confirmation', 'manage', 'welcome', 'digest', 'digestCard'] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
 export interface CompiledTemplate {
@@ -41,8 +41,24 @@ export const stripIndentation = (html: string) =>
     .map((part, i) => (i % 3 === 0 ? part.replace(/[ \t\r]*\n[ \t\r\n]*/g, '\n') : i % 3 === 1 ? part : ''))
     .join('');
 
+/** A file's text without the line break that ends the file: the template's output has none there. */
+const readTemplateFile = (path: string) => readFileSync(path, 'utf8').replace(/\n$/, '');
+
+/**
+ * One paper's card in a digest, HTML and text: filled once per paper and reason, then reused by every
+ * digest that shows it (render.ts). Plain HTML, not MJML: it goes inside the digest's `mj-text`, which
+ * MJML passes through as it is.
+ */
+function readCardSource(): TemplateSource {
+  return {
+    html: stripIndentation(readTemplateFile(join(templatesDir, 'partials/digest-card.hbs'))),
+    text: readTemplateFile(join(templatesDir, 'partials/digest-card.txt')),
+  };
+}
+
 /** MJML → the HTML Handlebars source of one template, and its text twin as written. */
 export async function readTemplateSource(name: string): Promise<TemplateSource> {
+  if (name === 'digestCard') return readCardSource();
   const mjmlPath = join(templatesDir, `${name}.mjml`);
   const result = await mjml2html(readFileSync(mjmlPath, 'utf8'), {
     filePath: mjmlPath,

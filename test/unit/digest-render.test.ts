@@ -305,6 +305,52 @@ describe('the digest email for fixed papers', () => {
   });
 });
 
+describe('cards filled once and reused across digests', () => {
+  const papers = Array.from({ length: 12 }, (_, i) =>
+    paperFrom(
+      {
+        arxivId: `2603.${String(10_000 + i)}`,
+        title: `A paper numbered ${i} whose title is long enough to be wrapped in the text part of a digest`,
+        abstract: `The abstract of paper ${i}. It says little.`,
+        authors: ['Ada Lovelace'],
+      },
+      { id: i + 1 },
+    ),
+  );
+  const picksFor = (topic: string, matched: string[]) => papers.map((paper) => pick(paper, topic, matched));
+  const renderFor = (topic: string, matched: string[], shown = 12) =>
+    render(picksFor(topic, matched), shown, [topic]);
+
+  it('gives each reader their own reason, never the one a card was first filled with', () => {
+    const first = renderFor('diffusion models', ['diffusion models', 'denoising']);
+    const second = renderFor('sparse attention', ['sparse attention', 'routing']);
+    expect(
+      cardsOf(first.html).every((card) => card.includes('Matched <b>diffusion models</b>: denoising')),
+    ).toBe(true);
+    expect(
+      cardsOf(second.html).every((card) => card.includes('Matched <b>sparse attention</b>: routing')),
+    ).toBe(true);
+    expect(second.html).not.toContain('diffusion');
+    expect(flat(second.text)).toContain('Matched "sparse attention": routing');
+    expect(second.text).not.toContain('diffusion');
+    // Filled again from the cache, the first reader's digest is what it was.
+    expect(renderFor('diffusion models', ['diffusion models', 'denoising'])).toEqual(first);
+  });
+
+  it('numbers the cards in the text part whatever position a card was first filled at', () => {
+    // Card 1 is filled at position 1 first, then shown at 10, 11 and 12 in the other orders.
+    renderFor('agents', ['agents']);
+    const reversed = render([...picksFor('agents', ['agents'])].reverse(), 12, ['agents']);
+    const blocks = textBlocksOf(reversed.text);
+    expect(blocks.map((block) => block.split('.')[0])).toEqual(papers.map((_, i) => String(i + 1)));
+    expect(blocks.map((block) => /numbered (\d+)/.exec(block)?.[1])).toEqual(
+      papers.map((_, i) => String(11 - i)),
+    );
+    // A two-digit number moves the title over by a column: its wrapped lines still fit 72 columns.
+    for (const line of reversed.text.split('\n')) expect([...line].length).toBeLessThanOrEqual(72);
+  });
+});
+
 describe('hostile text in a digest', () => {
   const script = '<script>alert(1)</script>';
   const quotes = `"quotes" & 'apostrophes'`;

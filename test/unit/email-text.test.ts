@@ -100,7 +100,14 @@ describe('the text part of a long digest', () => {
 
   it('has no line over 72 columns but for a URL alone, loses nothing and keeps every link whole', () => {
     const { text } = render();
-    const unwrapped = templates.digest.text(values());
+    // The same text filled without wrapping: each card's text, then the digest's around them.
+    const unwrapped = templates.digest.text({
+      ...values(),
+      sections: values().sections.map((section) => ({
+        ...section,
+        cards: { text: section.papers.map((card) => `\n${templates.digestCard.text(card)}`).join('') },
+      })),
+    });
     expect(unwrapped.split('\n').some((line) => [...line].length > 200)).toBe(true);
     for (const line of text.split('\n'))
       expect({ line, fits: isWithinWidth(line) }).toEqual({ line, fits: true });
