@@ -21,6 +21,7 @@ import { resolveSecretKey } from '../src/main/secret.js';
 import { upsertPapers } from '../src/papers/store.js';
 import { queueNames } from '../src/queue/jobs.js';
 import { findSubscriberById, readTopics } from '../src/subscribers/store.js';
+import { profileClock } from './cpu-phases.js';
 import { type BenchStore, checkpoint, openMigratedBenchDatabase, withApplicationName } from './database.js';
 import {
   type DbLoad,
@@ -370,6 +371,8 @@ export interface PaperboyRun {
   databaseStats?: Record<string, number>;
   /** PostgreSQL: the change of `pg_stat_user_tables` (and its indexes' reads) over the same window. */
   tableStats: Record<string, Record<string, number>>;
+  /** Plan start to the last digest on the clock of the workers' CPU profiles (see cpu-phases.ts). */
+  profileWindow: { from: number; to: number };
 }
 
 /** Asks each worker's probe for its counters (SIGUSR2) and waits until every one has written them. */
@@ -473,6 +476,7 @@ export async function runPaperboy(options: {
     const sampler = setInterval(sampleRss, 100);
 
     const start = performance.now();
+    const profileFrom = profileClock();
     const planned = await planDigests({ ctx: planner.ctx, input: { mode: 'all' } });
     const planMs = performance.now() - start;
     if (planned.planned !== options.expected)
@@ -516,6 +520,7 @@ export async function runPaperboy(options: {
       await sleep(50);
     }
     const totalMs = performance.now() - start;
+    const profileWindow = { from: profileFrom, to: profileClock() };
     const markAtEnd = await meter.mark('end');
     const tableStats = tableStatsDelta(tablesAtStart, await readTableStats(options.store));
     clearInterval(sampler);
@@ -558,6 +563,7 @@ export async function runPaperboy(options: {
       probe,
       databaseStats: load.stats,
       tableStats,
+      profileWindow,
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));

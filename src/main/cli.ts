@@ -14,9 +14,12 @@ import { FeedError } from '../papers/fetch-feed.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
 import { createTokens } from '../subscribers/tokens.js';
+import { limitHeapGrowth } from './heap.js';
 import { createProgress, type ProgressReporter } from './progress.js';
 import { startRuntime } from './runtime.js';
 import { resolveSecretKey } from './secret.js';
+
+limitHeapGrowth();
 
 const usage = `Usage: paperboy <command>
 
