@@ -2,6 +2,9 @@ import { stemmer } from 'stemmer';
 
 /** Lower case, accents removed (`Günther` → `gunther`), split on everything but letters and digits. */
 export function tokenize(text: string): string[] {
+  // Most titles and abstracts are ASCII, where Unicode normalisation changes nothing and the Unicode
+  // classes below mean [a-z0-9]: the same tokens at a fraction of the cost (index builds, previews).
+  if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return (
     text
       .normalize('NFKD')

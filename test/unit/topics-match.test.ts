@@ -16,6 +16,7 @@ import {
   topMatchesSteps,
 } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
+import { tokenize } from '../../src/topics/tokens.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 2, n, 12));
 
@@ -481,5 +482,38 @@ describe('the best matches alone (what a preview shows)', () => {
       }
     }
     expect(compared).toBeGreaterThan(50);
+  });
+});
+
+describe('tokenize', () => {
+  // '·' is neither letter nor digit: appended, it adds no token but sends the text down the Unicode path.
+  const throughUnicode = (text: string) => tokenize(`${text} ·`);
+
+  it('gives ASCII text the same tokens on its fast path as the Unicode path gives', () => {
+    const random = createRandom(7);
+    const alphabet = 'abcXYZ019 -_.,;:!?()[]{}"\'/\\@#$%^&*+=<>|~`\t\n';
+    for (let i = 0; i < 500; i++) {
+      const text = Array.from(
+        { length: random.int(0, 80) },
+        () => alphabet[random.int(0, alphabet.length - 1)],
+      ).join('');
+      expect({ text, tokens: tokenize(text) }).toEqual({ text, tokens: throughUnicode(text) });
+    }
+    const abstract = generatePapers(random, 3, new Date('2026-03-01T00:00:00Z')).records.map(
+      (paper) => paper.abstract,
+    );
+    for (const text of abstract) expect(tokenize(text)).toEqual(throughUnicode(text));
+  });
+
+  it('folds accents and keeps other scripts whole off the fast path', () => {
+    expect(tokenize('Günther’s LLaMA-2 naïve Ωmega')).toEqual([
+      'gunther',
+      's',
+      'llama',
+      '2',
+      'naive',
+      'ωmega',
+    ]);
+    expect(tokenize('デジタル 123')).toEqual(['デジタル', '123']);
   });
 });
