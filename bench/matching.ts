@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import type { Db } from '../src/db/client.js';
+import { createDigestCandidates } from '../src/digests/select.js';
 import { papersFirstSeenSince, upsertPapers } from '../src/papers/store.js';
 import { walkSubscribers } from '../src/subscribers/walk-subscribers.js';
 import { createMatchingEngine } from '../src/topics/engine.js';
@@ -183,7 +184,7 @@ export const matching: Benchmark = {
       log(`the pass as send jobs pick papers (${runs} runs)`);
       const windowStart = new Date(now.getTime() - 86_400_000);
       const sendJobRuns = await repeatAsync(sampler, { warmup: 0, runs }, () =>
-        sendJobPass(db, { papers, engine: createMatchingEngine(index) }, subscriberCount, windowStart),
+        sendJobPass(db, createDigestCandidates(papers, index), subscriberCount, windowStart),
       );
 
       const scale = [];

@@ -2,8 +2,7 @@ import type { Db } from '../db/client.js';
 import type { Paper } from '../db/schema.js';
 import { sql } from '../db/sql.js';
 import { papersFirstSeenSince } from '../papers/store.js';
-import type { MatchingEngine } from '../topics/engine.js';
-import { createMatchingEngine } from '../topics/engine.js';
+import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
 import { parseStoredPicks } from './paper-rows.js';
 
@@ -20,12 +19,64 @@ export const digestPickLimit = 100;
 /** The longest window a digest looks back (weekly, plus a missed week). */
 const longestWindowMs = 15 * 86_400_000;
 
-/** The candidates of one run: every paper first seen in the longest window, indexed once. */
-export async function loadDigestCandidates(db: Db, now: Date) {
-  const papers = await papersFirstSeenSince(db, new Date(now.getTime() - longestWindowMs), 50_000);
-  return { papers, engine: createMatchingEngine(buildPaperIndex(papers)) };
+/**
+ * The candidates of one run, indexed once, and how one subscriber's papers are picked from them. The
+ * exclusions read typed arrays by paper index (first seen; a bitset of the papers already sent), so a
+ * pick touches no Paper object and no Date, and nothing is made per subscriber but the picks.
+ */
+export function createDigestCandidates(papers: readonly Paper[], index = buildPaperIndex(papers)) {
+  const engine = createMatchingEngine(index);
+  const firstSeenAt = Float64Array.from(papers, (paper) => paper.firstSeenAt.getTime());
+  const indexOfId = new Map(papers.map((paper, at) => [paper.id, at]));
+  const sentBits = new Uint32Array((papers.length + 31) >>> 5);
+  // The pick under way (a pick runs to its end synchronously): read by the closures made once below.
+  let since = 0;
+  let hasSent = false;
+  const isExcluded = (at: number) =>
+    (firstSeenAt[at] as number) < since ||
+    (hasSent && ((sentBits[at >>> 5] as number) & (1 << (at & 31))) !== 0);
+  const toPick: BuildPick<DigestPick> = (at, score, topic, matched) => ({
+    paper: papers[at] as Paper,
+    score,
+    topic,
+    matched,
+  });
+  return {
+    papers,
+    engine,
+    pick(topics: readonly string[], options: PickOptions): DigestPick[] {
+      since = options.windowStart.getTime();
+      hasSent = false;
+      for (const paperId of options.sent) {
+        const at = indexOfId.get(paperId);
+        if (at === undefined) continue;
+        sentBits[at >>> 5] = (sentBits[at >>> 5] as number) | (1 << (at & 31));
+        hasSent = true;
+      }
+      try {
+        return engine.rankWith(topics, { limit: options.limit ?? digestPickLimit, isExcluded }, toPick);
+      } finally {
+        if (hasSent) sentBits.fill(0);
+      }
+    },
+  };
 }
-export type DigestCandidates = Awaited<ReturnType<typeof loadDigestCandidates>>;
+export type DigestCandidates = ReturnType<typeof createDigestCandidates>;
+
+/** The candidates of one run: every paper first seen in the longest window. */
+export async function loadDigestCandidates(db: Db, now: Date): Promise<DigestCandidates> {
+  return createDigestCandidates(
+    await papersFirstSeenSince(db, new Date(now.getTime() - longestWindowMs), 50_000),
+  );
+}
+
+export interface PickOptions {
+  /** Papers first seen before this are not offered. */
+  windowStart: Date;
+  /** Ids of the papers already sent to this subscriber. */
+  sent: ReadonlySet<number>;
+  limit?: number;
+}
 
 /** A margin for clocks that differ between the machines that ingest, plan and send. */
 const clockSkewMs = 86_400_000;
@@ -47,22 +98,9 @@ export async function sentPaperIds(db: Db, subscriberId: number, since: Date): P
  * matched and ranked by their topics (SPEC §6–7), best first.
  */
 export function pickDigestPapers(
-  candidates: { papers: readonly Paper[]; engine: MatchingEngine },
+  candidates: DigestCandidates,
   subscriber: { topics: readonly string[] },
-  options: { windowStart: Date; sent: ReadonlySet<number>; limit?: number },
+  options: PickOptions,
 ): DigestPick[] {
-  const since = options.windowStart.getTime();
-  const ranked = candidates.engine.rank(subscriber.topics, {
-    limit: options.limit ?? digestPickLimit,
-    isExcluded: (index) => {
-      const paper = candidates.papers[index] as Paper;
-      return paper.firstSeenAt.getTime() < since || options.sent.has(paper.id);
-    },
-  });
-  return ranked.map((pick) => ({
-    paper: candidates.papers[pick.paper] as Paper,
-    score: pick.score,
-    topic: pick.topic,
-    matched: pick.matched,
-  }));
+  return candidates.pick(subscriber.topics, options);
 }
