@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { Db } from '../src/db/client.js';
-import { type DigestCandidates, pickDigestPapers } from '../src/digests/select.js';
+import { createDigestCandidates, type DigestCandidates, pickDigestPapers } from '../src/digests/select.js';
 import { papersFirstSeenSince } from '../src/papers/store.js';
 import { type SubscriberTopics, walkSubscribers } from '../src/subscribers/walk-subscribers.js';
 import { createMatchingEngine, type MatchingEngine } from '../src/topics/engine.js';
@@ -63,8 +63,14 @@ export async function walkOnly(db: Db, count: number) {
   return { subscribers, topics };
 }
 
+/** A digest pass as the batch engine ranks (`digest`: max papers, no exclusions) or as send jobs pick (`send`). */
+export type PassMode = 'digest' | 'send';
+
 export interface FreshPassResult {
+  mode: PassMode;
   subscribers: number;
+  /** Papers picked over all subscribers: the same for the same database and mode, whatever the code. */
+  picked: number;
   loadMs: number;
   indexMs: number;
   passMs: number;
@@ -84,9 +90,17 @@ export interface FreshPassResult {
 
 /**
  * One digest run in a process of its own, as a worker would do it once a day: nothing warmed up,
- * and no benchmark set-up garbage inflating the heap. Prints a FreshPassResult as JSON.
+ * and no benchmark set-up garbage inflating the heap. Prints a FreshPassResult as JSON. In `send`
+ * mode the candidates are built as send jobs build them (`createDigestCandidates`), and each
+ * subscriber's window starts at `windowStart`.
  */
-async function runFreshPass(databaseUrl: string, count: number, paperCount: number) {
+async function runFreshPass(
+  databaseUrl: string,
+  count: number,
+  paperCount: number,
+  mode: PassMode,
+  windowStart: Date,
+) {
   const sampler = await startRssSampler();
   const db = await openBenchDatabase(databaseUrl);
   let start = performance.now();
@@ -94,21 +108,26 @@ async function runFreshPass(databaseUrl: string, count: number, paperCount: numb
   const loadMs = performance.now() - start;
   start = performance.now();
   const index = buildPaperIndex(papers);
+  const candidates = mode === 'send' ? createDigestCandidates(papers, index) : undefined;
   const indexMs = performance.now() - start;
   collectGarbage();
   const heapBeforePass = process.memoryUsage().heapUsed;
   const rssBeforePass = sampler.reset();
   const cpuStart = process.cpuUsage();
   start = performance.now();
-  const engine = createMatchingEngine(index);
-  const pass = await digestPass(db, engine, count);
+  const engine = candidates?.engine ?? createMatchingEngine(index);
+  const pass = candidates
+    ? await sendJobPass(db, candidates, count, windowStart)
+    : await digestPass(db, engine, count);
   const passMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const peakRssDuringPass = sampler.peak();
   collectGarbage();
   const liveHeapGrowth = process.memoryUsage().heapUsed - heapBeforePass;
   const result: FreshPassResult = {
+    mode,
     subscribers: pass.subscribers,
+    picked: pass.picked,
     loadMs,
     indexMs,
     passMs,
@@ -126,10 +145,12 @@ async function runFreshPass(databaseUrl: string, count: number, paperCount: numb
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [databaseUrl, count, paperCount] = process.argv.slice(2);
-  if (!databaseUrl || !count || !paperCount) {
-    console.error('usage: node --import tsx bench/matching-pass.ts <database URL> <subscribers> <papers>');
+  const [databaseUrl, count, paperCount, mode = 'digest', windowStart = '0'] = process.argv.slice(2);
+  if (!databaseUrl || !count || !paperCount || (mode !== 'digest' && mode !== 'send')) {
+    console.error(
+      'usage: node --import tsx bench/matching-pass.ts <database URL> <subscribers> <papers> [digest|send] [window start, ms]',
+    );
     process.exit(2);
   }
-  await runFreshPass(databaseUrl, Number(count), Number(paperCount));
+  await runFreshPass(databaseUrl, Number(count), Number(paperCount), mode, new Date(Number(windowStart)));
 }
