@@ -16,6 +16,11 @@ export interface Db {
   get<T = Row>(query: Sql): Promise<T | undefined>;
   /** The first column of every row. */
   column<T = unknown>(query: Sql): Promise<T[]>;
+  /**
+   * Every row as an array of its columns, in the query's order: cheaper to make than an object per
+   * row (a quarter of the subscriber walk's time on SQLite), for reads of many rows.
+   */
+  tuples<T extends readonly unknown[]>(query: Sql): Promise<T[]>;
   /** The first column of the first row. */
   value<T = unknown>(query: Sql): Promise<T | undefined>;
   /** Runs a write; answers how many rows it changed. */

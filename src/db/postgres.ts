@@ -64,6 +64,10 @@ class PostgresDb implements Db {
     return result.rows.map((row) => row[0] as T);
   }
 
+  async tuples<T extends readonly unknown[]>(query: Sql): Promise<T[]> {
+    return (await this.client.query({ ...this.config(query), rowMode: 'array' })).rows as unknown as T[];
+  }
+
   async value<T = unknown>(query: Sql): Promise<T | undefined> {
     return (await this.column<T>(query))[0];
   }

@@ -31,7 +31,7 @@ function prepareDatabaseFile(path: string) {
   }
 }
 
-type Mode = 'rows' | 'pluck';
+type Mode = 'rows' | 'pluck' | 'raw';
 
 /**
  * One connection per file, shared by everything in the process (several `openSqlite` of one file
@@ -51,13 +51,14 @@ class Connection {
   ) {}
 
   statement(text: string, mode: Mode): Database.Statement {
-    const key = mode === 'pluck' ? `p:${text}` : text;
+    const key = mode === 'rows' ? text : `${mode}:${text}`;
     let statement = this.statements.get(key);
     if (!statement) {
       // Texts are the code's own (values are bound), so the set is small; clear it if not.
       if (this.statements.size >= 2000) this.statements.clear();
       statement = this.sqlite.prepare(text);
       if (mode === 'pluck') statement.pluck();
+      if (mode === 'raw') statement.raw();
       this.statements.set(key, statement);
     }
     return statement;
@@ -95,6 +96,10 @@ class SqliteDb implements Db {
 
   column<T = unknown>(query: Sql): Promise<T[]> {
     return this.exec(query, 'pluck', (statement, values) => statement.all(...values) as T[]);
+  }
+
+  tuples<T extends readonly unknown[]>(query: Sql): Promise<T[]> {
+    return this.exec(query, 'raw', (statement, values) => statement.all(...values) as T[]);
   }
 
   value<T = unknown>(query: Sql): Promise<T | undefined> {
