@@ -8,16 +8,22 @@ import { buildPaperIndex } from '../src/topics/match.js';
 import { openBenchDatabase } from './database.js';
 import { collectGarbage, processMaxRss, startRssSampler } from './harness.js';
 
-/** Calls `visit` for each of the first `count` active subscribers, walked as production walks them. */
+/**
+ * Calls `visit` for each of the first `count` active subscribers, walked as production walks them,
+ * and `halfway` (if given) before visiting subscriber `count / 2`.
+ */
 async function forFirstSubscribers(
   db: Db,
   count: number,
   visit: (subscriber: SubscriberTopics) => void,
+  halfway?: () => void,
 ): Promise<number> {
   let subscribers = 0;
+  const half = Math.floor(count / 2);
   walk: for await (const page of walkSubscribers(db, { pageSize: 1000 })) {
     for (const subscriber of page) {
       if (subscribers >= count) break walk;
+      if (subscribers === half) halfway?.();
       subscribers++;
       visit(subscriber);
     }
@@ -29,14 +35,19 @@ async function forFirstSubscribers(
  * The digest run of issue 4: a new engine over the day's index, subscribers walked a page at a
  * time, each ranked with their own topics and max papers.
  */
-export async function digestPass(db: Db, engine: MatchingEngine, count: number) {
+export async function digestPass(db: Db, engine: MatchingEngine, count: number, halfway?: () => void) {
   let picked = 0;
   let emptyDigests = 0;
-  const subscribers = await forFirstSubscribers(db, count, (subscriber) => {
-    const ranked = engine.rank(subscriber.topics, { limit: subscriber.maxPapers });
-    picked += ranked.length;
-    if (ranked.length === 0) emptyDigests++;
-  });
+  const subscribers = await forFirstSubscribers(
+    db,
+    count,
+    (subscriber) => {
+      const ranked = engine.rank(subscriber.topics, { limit: subscriber.maxPapers });
+      picked += ranked.length;
+      if (ranked.length === 0) emptyDigests++;
+    },
+    halfway,
+  );
   return { subscribers, picked, emptyDigests, distinctTopics: engine.distinctTopics };
 }
 
@@ -45,12 +56,23 @@ export async function digestPass(db: Db, engine: MatchingEngine, count: number) 
  * up to 100 for the web version, with the window and already-sent exclusions asked per paper. The
  * sent set is empty here; reading it is one query per digest, which belongs to delivery.
  */
-export async function sendJobPass(db: Db, candidates: DigestCandidates, count: number, windowStart: Date) {
+export async function sendJobPass(
+  db: Db,
+  candidates: DigestCandidates,
+  count: number,
+  windowStart: Date,
+  halfway?: () => void,
+) {
   const sent = new Set<number>();
   let picked = 0;
-  const subscribers = await forFirstSubscribers(db, count, (subscriber) => {
-    picked += pickDigestPapers(candidates, subscriber, { windowStart, sent }).length;
-  });
+  const subscribers = await forFirstSubscribers(
+    db,
+    count,
+    (subscriber) => {
+      picked += pickDigestPapers(candidates, subscriber, { windowStart, sent }).length;
+    },
+    halfway,
+  );
   return { subscribers, picked };
 }
 
@@ -76,6 +98,11 @@ export interface FreshPassResult {
   passMs: number;
   /** CPU time over wall time of the pass (see `contendedCpuShare`). */
   passCpuShare: number;
+  /**
+   * CPU time of the second half of the subscribers: by then every topic is matched and the code is
+   * optimized, so this is the steady cost per subscriber that a larger run would add.
+   */
+  secondHalfCpuMs: number;
   /** RSS after the index is built (and a GC), the peak during the pass, the process's peak overall. */
   rssBeforePass: number;
   peakRssDuringPass: number;
@@ -116,11 +143,16 @@ async function runFreshPass(
   const cpuStart = process.cpuUsage();
   start = performance.now();
   const engine = candidates?.engine ?? createMatchingEngine(index);
+  let cpuHalfway = cpuStart;
+  const halfway = () => {
+    cpuHalfway = process.cpuUsage();
+  };
   const pass = candidates
-    ? await sendJobPass(db, candidates, count, windowStart)
-    : await digestPass(db, engine, count);
+    ? await sendJobPass(db, candidates, count, windowStart, halfway)
+    : await digestPass(db, engine, count, halfway);
   const passMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
+  const secondHalf = process.cpuUsage(cpuHalfway);
   const peakRssDuringPass = sampler.peak();
   collectGarbage();
   const liveHeapGrowth = process.memoryUsage().heapUsed - heapBeforePass;
@@ -132,6 +164,7 @@ async function runFreshPass(
     indexMs,
     passMs,
     passCpuShare: (cpu.user + cpu.system) / 1000 / passMs,
+    secondHalfCpuMs: (secondHalf.user + secondHalf.system) / 1000,
     rssBeforePass,
     peakRssDuringPass,
     processPeakRss: processMaxRss(),
