@@ -238,12 +238,25 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
   const recency: number[] = [];
   let size = 0;
 
-  function addText(sequence: Sequence, stems: readonly string[], start: number): number {
-    stems.forEach((token, offset) => {
-      sequence.terms.push(termOf(token));
+  /** Token → the term id of its stem: one lookup per token instead of a stem lookup and a term lookup. */
+  const stemTerms = new Map<string, number>();
+  const stemTermOf = (token: string) => {
+    let id = stemTerms.get(token);
+    if (id === undefined) {
+      id = termOf(stem(token));
+      stemTerms.set(token, id);
+    }
+    return id;
+  };
+
+  /** Adds a text's stems from `start` on; returns the position after the last. */
+  function addText(sequence: Sequence, text: string, start: number): number {
+    const tokens = tokenize(text);
+    for (let offset = 0; offset < tokens.length; offset++) {
+      sequence.terms.push(stemTermOf(tokens[offset] as string));
       sequence.positions?.push(start + offset);
-    });
-    return start + stems.length;
+    }
+    return start + tokens.length;
   }
 
   return {
@@ -253,19 +266,17 @@ export function createPaperIndexBuilder(): PaperIndexBuilder {
     add(paper) {
       size++;
       for (const field of ['title', 'abstract'] as const) {
-        const stems = tokenize(paper[field]).map(stem);
         text[field].paperStart.push(text[field].terms.length);
-        lengths[field].push(stems.length);
-        addText(text[field], stems, 0);
+        lengths[field].push(addText(text[field], paper[field], 0));
       }
       // One position left empty between keywords, so that a phrase never runs from one into the next.
       text.keywords.paperStart.push(text.keywords.terms.length);
       let position = 0;
       let keywordsLength = 0;
       for (const keyword of paper.aiKeywords ?? []) {
-        const stems = tokenize(keyword).map(stem);
-        keywordsLength += stems.length;
-        position = addText(text.keywords, stems, position) + 1;
+        const end = addText(text.keywords, keyword, position);
+        keywordsLength += end - position;
+        position = end + 1;
       }
       lengths.keywords.push(keywordsLength);
       authorTerms.paperStart.push(authorTerms.terms.length);
