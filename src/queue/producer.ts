@@ -45,9 +45,14 @@ export function createProducer(connection: RedisClient, prefix: string, log: Log
     if (payloads.length === 0) return;
     await queues[jobCatalog[name].queue].addBulk(payloads.map((payload) => jobFor(name, payload)));
   };
+  // One job goes as one script call; addBulk would wrap even one in a pipeline of its own.
+  const enqueue: Enqueue = async (name, payload) => {
+    const job = jobFor(name, payload);
+    await queues[jobCatalog[name].queue].add(job.name, job.data, job.opts);
+  };
   return {
     queues,
-    enqueue: (name, payload) => enqueueMany(name, [payload]),
+    enqueue,
     enqueueMany,
     async close() {
       await Promise.all(Object.values(queues).map((queue) => queue.close()));

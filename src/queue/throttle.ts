@@ -11,6 +11,10 @@ if sent == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 if sent > tonumber(ARGV[3]) then return 0 end
 return 1`;
 
+/** The script as an ioredis command: sent by its SHA (EVALSHA), the text only when Redis lacks it. */
+const commandName = 'paperboyClaimEmailSlot';
+type ClaimCommand = (keyWindow: string, keyDay: string, ...args: number[]) => Promise<number>;
+
 /**
  * The guard against mail-bombing a victim, shared by every process through Redis. It counts
  * mailboxes, not spellings (`victim+1@`, `v.ictim@gmail.com`: see `mailboxKey`), and its keys are an
@@ -22,11 +26,11 @@ export function createEmailThrottle(
 ) {
   const windowMs = options.windowMs ?? 10 * 60 * 1000;
   const dailyCap = options.dailyCap ?? 5;
+  redis.defineCommand(commandName, { numberOfKeys: 2, lua: claimScript });
+  const claim = (redis as unknown as Record<typeof commandName, ClaimCommand>)[commandName].bind(redis);
   return async function claimEmailSlot(email: string): Promise<boolean> {
     const digest = createHmac('sha256', options.secretKey).update(mailboxKey(email)).digest('base64url');
-    const result = await redis.eval(
-      claimScript,
-      2,
+    const result = await claim(
       `${options.prefix}:throttle:email:${digest}`,
       `${options.prefix}:throttle:email-day:${digest}`,
       windowMs,

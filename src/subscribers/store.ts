@@ -89,6 +89,11 @@ export async function readTopics(db: Db, subscriberId: number): Promise<string[]
 
 export async function replaceTopics(db: Db, subscriberId: number, topics: readonly string[]): Promise<void> {
   await db.run(sql`delete from subscriber_topics where subscriber_id = ${subscriberId}`);
+  await insertTopics(db, subscriberId, topics);
+}
+
+/** The topics of a subscriber that has none yet (one just inserted). */
+export async function insertTopics(db: Db, subscriberId: number, topics: readonly string[]): Promise<void> {
   if (topics.length === 0) return;
   const rows = topics.map((query, position) => sql`(${subscriberId}, ${position}, ${query})`);
   await db.run(sql`insert into subscriber_topics (subscriber_id, position, query) values ${sql.join(rows)}`);
@@ -146,11 +151,15 @@ export async function insertRequest(
   subscriberId: number,
   preferences: Preferences,
   at: Date,
+  options: { isNewSubscriber?: boolean } = {},
 ): Promise<number> {
-  const expired = new Date(at.getTime() - requestLifetimeMs);
-  await db.run(
-    sql`delete from subscription_requests where subscriber_id = ${subscriberId} and created_at < ${expired}`,
-  );
+  // A subscriber inserted in this transaction has no requests yet: nothing to look for.
+  if (!options.isNewSubscriber) {
+    const expired = new Date(at.getTime() - requestLifetimeMs);
+    await db.run(
+      sql`delete from subscription_requests where subscriber_id = ${subscriberId} and created_at < ${expired}`,
+    );
+  }
   return (await db.value<number>(sql`
     insert into subscription_requests (subscriber_id, preferences, created_at)
     values (${subscriberId}, ${JSON.stringify(preferences)}, ${at}) returning id`)) as number;

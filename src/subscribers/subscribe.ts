@@ -6,9 +6,9 @@ import {
   findSubscriberByEmail,
   insertPendingSubscriber,
   insertRequest,
+  insertTopics,
   preferencesOf,
   recordEvent,
-  replaceTopics,
 } from './store.js';
 import { newTokenSalt } from './tokens.js';
 
@@ -52,8 +52,9 @@ export async function subscribe({
 
     const subscriberId = insertedId ?? (existing as { id: number }).id;
     const preferences = existing ? { ...(await preferencesOf(tx, existing)), ...askedFields } : fresh;
-    if (insertedId !== undefined) await replaceTopics(tx, insertedId, topics);
-    const requestId = await insertRequest(tx, subscriberId, preferences, now);
+    const isNewSubscriber = insertedId !== undefined;
+    if (isNewSubscriber) await insertTopics(tx, insertedId, topics);
+    const requestId = await insertRequest(tx, subscriberId, preferences, now, { isNewSubscriber });
     await recordEvent(tx, { subscriberId, type: 'subscribed', source, at: now });
     return { subscriberId, requestId, email: 'confirmation' as const };
   });
