@@ -33,22 +33,117 @@ function prepareDatabaseFile(path: string) {
 
 type Mode = 'rows' | 'pluck' | 'raw';
 
+interface Group {
+  /** Resolves when the group's COMMIT succeeded, rejects when it failed. */
+  committed: Promise<void>;
+  /** Resolves either way. */
+  settled: Promise<void>;
+  /** Its COMMIT is due: transactions begun now open the next group. */
+  isClosing: boolean;
+}
+
 /**
  * One connection per file, shared by everything in the process (several `openSqlite` of one file
  * get the same one). Statements are compiled once and reused (a digest send runs a dozen; compiling
  * them each time cost more than running them). While a transaction is open, calls from outside it
  * wait: on one connection they would otherwise land inside it. (Two connections in one process
  * would deadlock: the second's `BEGIN IMMEDIATE` blocks the thread the first needs to commit.)
+ *
+ * Transactions begun in one turn of the event loop share one SQLite transaction (group commit): each
+ * runs in a savepoint of its own (rolled back alone when it fails), and one COMMIT at the end of the
+ * turn writes their pages to the WAL once, instead of once per transaction: concurrent writes, such
+ * as subscribe requests, touch the same last pages of each table and index. Each transaction's
+ * promise settles only after that COMMIT, so a caller acts on its writes only once they are committed.
  */
 class Connection {
   readonly statements = new Map<string, Database.Statement>();
+  /** A transaction's body is running: everyone else waits. */
   busy: Promise<void> | undefined;
+  /** The open SQLite transaction that finished bodies wait in, until the end of the turn. */
+  group: Group | undefined;
   users = 0;
+  private readonly savepoint: Record<'begin' | 'release' | 'rollback', Database.Statement>;
 
   constructor(
     readonly sqlite: Database.Database,
     readonly path: string,
-  ) {}
+  ) {
+    this.savepoint = {
+      begin: sqlite.prepare('savepoint pb_tx'),
+      release: sqlite.prepare('release pb_tx'),
+      rollback: sqlite.prepare('rollback to pb_tx'),
+    };
+  }
+
+  /** What a call from outside any transaction waits for before it runs; undefined when nothing. */
+  get pending(): Promise<void> | undefined {
+    return this.busy ?? this.group?.settled;
+  }
+
+  /** Runs one transaction's body in a savepoint of the turn's group; settles once the group commits. */
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    // One body at a time; a group already committing is not joined.
+    while (this.busy !== undefined || this.group?.isClosing) await this.pending;
+    const group = this.group ?? this.openGroup();
+    let release = () => {};
+    this.busy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let result: T;
+    try {
+      this.savepoint.begin.run();
+      try {
+        result = await fn(new SqliteDb(this, true));
+        this.savepoint.release.run();
+      } catch (error) {
+        // Some errors (I/O, a full disk) make SQLite roll back the whole transaction: then the group's
+        // COMMIT fails, and every transaction in it with it.
+        if (this.sqlite.inTransaction) {
+          this.savepoint.rollback.run();
+          this.savepoint.release.run();
+        }
+        throw error;
+      }
+    } finally {
+      this.busy = undefined;
+      release();
+    }
+    await group.committed;
+    return result;
+  }
+
+  private openGroup(): Group {
+    this.sqlite.exec('BEGIN IMMEDIATE');
+    let commit = () => {};
+    let fail = (_error: unknown) => {};
+    const committed = new Promise<void>((resolve, reject) => {
+      commit = resolve;
+      fail = reject;
+    });
+    committed.catch(() => {}); // awaited only by the bodies that succeeded, if any
+    const group: Group = { committed, settled: committed.catch(() => {}), isClosing: false };
+    this.group = group;
+    setImmediate(async () => {
+      group.isClosing = true;
+      // A body still running here awaited something other than this database; it finishes first.
+      while (this.busy !== undefined) await this.busy;
+      try {
+        if (!this.sqlite.inTransaction) throw new Error('SQLite rolled the transaction back after an error');
+        this.sqlite.exec('COMMIT');
+        commit();
+      } catch (error) {
+        try {
+          if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+        } catch {
+          // The COMMIT's error is the one the transactions report.
+        }
+        fail(error);
+      } finally {
+        this.group = undefined;
+      }
+    });
+    return group;
+  }
 
   statement(text: string, mode: Mode): Database.Statement {
     const key = mode === 'rows' ? text : `${mode}:${text}`;
@@ -76,8 +171,8 @@ class SqliteDb implements Db {
 
   /** Runs `work` now, or once the open transaction (of another caller) has finished. */
   private exec<T>(query: Sql, mode: Mode, work: (statement: Database.Statement, values: unknown[]) => T) {
-    const { busy } = this.connection;
-    if (busy && !this.isTransaction) return busy.then((): Promise<T> => this.exec(query, mode, work));
+    const pending = this.isTransaction ? undefined : this.connection.pending;
+    if (pending !== undefined) return pending.then((): Promise<T> => this.exec(query, mode, work));
     try {
       const { text, values } = compile(query, 'sqlite');
       return Promise.resolve(work(this.connection.statement(text, mode), values));
@@ -112,26 +207,7 @@ class SqliteDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.isTransaction) return fn(this);
-    const connection = this.connection;
-    while (connection.busy !== undefined) await connection.busy;
-    let release = () => {};
-    connection.busy = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      connection.sqlite.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(new SqliteDb(connection, true));
-        connection.sqlite.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (connection.sqlite.inTransaction) connection.sqlite.exec('ROLLBACK');
-        throw error;
-      }
-    } finally {
-      connection.busy = undefined;
-      release();
-    }
+    return this.connection.transaction(fn);
   }
 
   async ping(): Promise<void> {
@@ -144,6 +220,8 @@ class SqliteDb implements Db {
     const connection = this.connection;
     connection.users--;
     if (connection.users > 0) return;
+    // Transactions still waiting for their group's COMMIT get it before the connection goes.
+    while (connection.pending !== undefined) await connection.pending;
     if (connections.get(connection.path) === connection) connections.delete(connection.path);
     connection.sqlite.close();
   }
