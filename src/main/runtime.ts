@@ -49,8 +49,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
   await checkRedis(config.redis);
 
   const db = await openMigratedDatabase(config.database);
-  const redis = createRedis(config.redis);
-  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  // Requests, the throttle and the producer send their commands auto-pipelined: those of every request
+  // in one turn of the event loop leave in one write. BullMQ's workers keep a connection of their own
+  // without it (their job-state scripts assume nothing about batching).
+  const redis = createRedis(config.redis, { isAutoPipelined: true });
+  const workerRedis = options.workers ? createRedis(config.redis) : undefined;
+  for (const connection of [redis, workerRedis]) {
+    connection?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  }
   const producer = createProducer(redis, config.redis.prefix, log);
   const ctx: Ctx = {
     config,
@@ -69,7 +75,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     const mailCtx: MailCtx = { ...ctx, mailer, templates };
     const sendCtx: SendCtx = { ...mailCtx, candidates: createCandidatesCache(ctx) };
     workers = startWorkers({
-      connection: redis,
+      connection: workerRedis ?? redis,
       prefix: config.redis.prefix,
       log,
       concurrency: { mail: 5, ingest: 1, digests: 1, send: config.digests.sendConcurrency },
@@ -125,7 +131,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
       await Promise.all(workers.map((worker) => worker.close()));
       await producer.close();
       mailer?.close();
-      await redis.quit().catch(() => redis.disconnect());
+      for (const connection of [redis, workerRedis]) {
+        await connection?.quit().catch(() => connection.disconnect());
+      }
       await db.close();
     })();
     return closing;

@@ -19,7 +19,8 @@ type ConnectionOptions = Omit<RedisOptions, 'host' | 'port' | 'path' | 'sentinel
 
 /**
  * A client for `target`. `options` go to every node connection; for a Cluster the node-level options
- * ioredis refuses there (retryStrategy, enableOfflineQueue, lazyConnect) go to `cluster` instead.
+ * ioredis refuses or ignores there (retryStrategy, enableOfflineQueue, lazyConnect,
+ * enableAutoPipelining) go to `cluster` instead.
  */
 function connect(target: RedisTarget, options: ConnectionOptions, cluster: ClusterOptions = {}): RedisClient {
   const auth = { username: target.username, password: target.password };
@@ -36,10 +37,17 @@ function connect(target: RedisTarget, options: ConnectionOptions, cluster: Clust
         ...(target.tls && { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true }),
       });
     case 'cluster': {
-      const { retryStrategy: _, enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
+      const {
+        retryStrategy: _,
+        enableOfflineQueue,
+        lazyConnect,
+        enableAutoPipelining,
+        ...nodeOptions
+      } = options;
       return new Cluster(target.nodes, {
         ...(enableOfflineQueue !== undefined && { enableOfflineQueue }),
         ...(lazyConnect !== undefined && { lazyConnect }),
+        ...(enableAutoPipelining !== undefined && { enableAutoPipelining }),
         ...cluster,
         redisOptions: { ...nodeOptions, ...auth, ...(target.tls && { tls: {} }) },
       });
@@ -51,9 +59,14 @@ function connect(target: RedisTarget, options: ConnectionOptions, cluster: Clust
  * The connection BullMQ and paperboy's own keys share: BullMQ needs `maxRetriesPerRequest: null` (for a
  * Cluster, on every node connection: `redisOptions`). On a Cluster every key carries the prefix's hash
  * tag (config.ts insists), so BullMQ's and paperboy's multi-key scripts stay within one slot.
+ * `isAutoPipelined`: the commands issued in one turn of the event loop go out in one write (ioredis'
+ * `enableAutoPipelining`); not for BullMQ workers.
  */
-export function createRedis(target: RedisTarget): RedisClient {
-  return connect(target, { maxRetriesPerRequest: null });
+export function createRedis(target: RedisTarget, options: { isAutoPipelined?: boolean } = {}): RedisClient {
+  return connect(target, {
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: options.isAutoPipelined ?? false,
+  });
 }
 
 /** The INFO fields of one node. */
