@@ -4,9 +4,8 @@ import { defaultPreferences, type Preferences, type SubscribeInput } from './pre
 import {
   deleteRequest,
   findSubscriberByEmail,
-  insertPendingSubscriber,
+  insertNewSubscriber,
   insertRequest,
-  insertTopics,
   preferencesOf,
   recordEvent,
 } from './store.js';
@@ -35,30 +34,7 @@ export async function subscribe({
   const askedFields = Object.fromEntries(
     Object.entries(asked).filter(([, value]) => value !== undefined),
   ) as Partial<Preferences>;
-  const outcome = await ctx.db.transaction(async (tx) => {
-    // Insert first: of two concurrent requests for a new address exactly one inserts, and the other
-    // (on PostgreSQL, after waiting on the unique index) reads the row as an existing one.
-    const fresh: Preferences = { ...defaultPreferences, ...askedFields };
-    const { topics, ...fields } = fresh;
-    const insertedId = await insertPendingSubscriber(tx, {
-      ...fields,
-      email,
-      tokenSalt: newTokenSalt(),
-      at: now,
-    });
-    const existing = insertedId === undefined ? await findSubscriberByEmail(tx, email) : undefined;
-    if (existing?.status === 'active') return { subscriberId: existing.id, email: 'manage' as const };
-    if (existing?.status === 'complained') return { subscriberId: existing.id, email: undefined };
-
-    const subscriberId = insertedId ?? (existing as { id: number }).id;
-    const preferences = existing ? { ...(await preferencesOf(tx, existing)), ...askedFields } : fresh;
-    const isNewSubscriber = insertedId !== undefined;
-    if (isNewSubscriber) await insertTopics(tx, insertedId, topics);
-    const requestId = await insertRequest(tx, subscriberId, preferences, now, { isNewSubscriber });
-    await recordEvent(tx, { subscriberId, type: 'subscribed', source, at: now });
-    return { subscriberId, requestId, email: 'confirmation' as const };
-  });
-
+  const outcome = await recordRequest(ctx, { email, source, askedFields, at: now });
   if (!outcome.email) return;
   if (await ctx.claimEmailSlot(email)) {
     await ctx.enqueue('lifecycle-email', {
@@ -69,5 +45,44 @@ export async function subscribe({
   } else if (outcome.requestId !== undefined) {
     // No email will carry its link: drop it, so it cannot push out a request whose email went.
     await deleteRequest(ctx.db, outcome.requestId);
+  }
+}
+
+type Outcome = { subscriberId: number; requestId?: number; email: 'confirmation' | 'manage' | undefined };
+
+async function recordRequest(
+  ctx: Ctx,
+  {
+    email,
+    source,
+    askedFields,
+    at,
+  }: { email: string; source: EventSource; askedFields: Partial<Preferences>; at: Date },
+): Promise<Outcome> {
+  // A row deleted between the two steps below ("delete my data" meanwhile) is inserted anew.
+  for (let attempt = 1; ; attempt++) {
+    // Insert first: of two concurrent requests for a new address exactly one inserts, and the other
+    // (on PostgreSQL, after waiting on the unique index) finds the row as an existing one.
+    const created = await insertNewSubscriber(ctx.db, {
+      email,
+      preferences: { ...defaultPreferences, ...askedFields },
+      tokenSalt: newTokenSalt(),
+      source,
+      at,
+    });
+    if (created) return { ...created, email: 'confirmation' };
+
+    const outcome = await ctx.db.transaction(async (tx): Promise<Outcome | undefined> => {
+      const existing = await findSubscriberByEmail(tx, email);
+      if (!existing) return undefined;
+      if (existing.status === 'active') return { subscriberId: existing.id, email: 'manage' };
+      if (existing.status === 'complained') return { subscriberId: existing.id, email: undefined };
+      const preferences = { ...(await preferencesOf(tx, existing)), ...askedFields };
+      const requestId = await insertRequest(tx, existing.id, preferences, at);
+      await recordEvent(tx, { subscriberId: existing.id, type: 'subscribed', source, at });
+      return { subscriberId: existing.id, requestId, email: 'confirmation' };
+    });
+    if (outcome) return outcome;
+    if (attempt === 3) throw new Error(`the row of ${email} kept disappearing while subscribing`);
   }
 }
