@@ -16,7 +16,7 @@ import { cores, type DbLoad, describeWaitEvents, LoadMeter } from './db-load.js'
 import { readerTopics } from './fixtures/topics.js';
 import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
 
-const targets = { requestsPerSecond: 1_000, p99Ms: 50 };
+const targets = { requestsPerSecond: 1_500, p99Ms: 50 };
 
 /** Each preview request asks for one of these. */
 const previewTopics = readerTopics;
