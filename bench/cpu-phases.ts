@@ -12,8 +12,9 @@ interface CpuProfile {
 /**
  * The phases of sending a digest, each named by the code it runs. A sample belongs to the phase of the
  * innermost frame on its stack that a rule names: a Buffer copy called from mime.ts is composing, a
- * socket read whose handler is ioredis's is the queue. Stacks no rule names (timers, promise jobs,
- * send-digest.ts's own steps) are "other".
+ * socket read whose handler is ioredis's is the queue. Node's own stream and socket modules count only
+ * when nothing else on the stack is named. Stacks no rule names (timers, promise jobs, send-digest.ts's
+ * own steps) are "other".
  */
 export const phases = [
   { name: 'pick (match, rank, exclusions)', code: ['topics/', 'digests/select.'] },
@@ -49,17 +50,25 @@ export const phases = [
     packages: ['bullmq', 'ioredis', 'msgpackr', 'cluster-key-slot'],
   },
   {
+    // Node's own stream and socket code, reached without a library frame on the stack: mostly the
+    // SMTP connection's message piped to its socket (a Redis client's writes have its frames above).
+    name: 'socket writes and reads (Node streams)',
+    node: ['net', 'internal/streams/', 'internal/stream_base_commons'],
+  },
+  {
     name: 'logging and metrics',
     code: ['log.', 'metrics.'],
     packages: ['pino', 'prom-client', 'sonic-boom'],
   },
 ].map((phase) => ({
   name: phase.name,
+  isNode: phase.node !== undefined,
   // paperboy's own files, as sources (tsx) or built (dist/), and the packages' files.
   pattern: new RegExp(
     [
-      ...phase.code.map((path) => `/(src|dist|bench)/${path.replaceAll('.', '\\.')}`),
+      ...(phase.code ?? []).map((path) => `/(src|dist|bench)/${path.replaceAll('.', '\\.')}`),
       ...(phase.packages ?? []).map((name) => `/node_modules/${name}/`),
+      ...(phase.node ?? []).map((module) => `^node:${module}`),
     ].join('|'),
   ),
 }));
@@ -86,22 +95,27 @@ export function splitByPhase(profile: CpuProfile, window?: { from: number; to: n
   const parent = new Map<number, number>();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const phaseOfNode = new Map<number, string | null>();
+  /** The innermost frame of a node's stack a rule names, among library and paperboy rules, and among
+   * Node's own (used only when no other rule names a frame: a Redis client's write is the queue's). */
+  const namedOfNode = new Map<number, { named?: string; node?: string }>();
+  const namedOf = (id: number): { named?: string; node?: string } => {
+    const known = namedOfNode.get(id);
+    if (known) return known;
+    const up = parent.get(id);
+    const outer = up === undefined ? {} : namedOf(up);
+    const url = byId.get(id)?.callFrame.url ?? '';
+    const rule = url ? phases.find((phase) => phase.pattern.test(url)) : undefined;
+    const named =
+      rule && !rule.isNode ? { ...outer, named: rule.name } : rule ? { ...outer, node: rule.name } : outer;
+    namedOfNode.set(id, named);
+    return named;
+  };
   const phaseOf = (id: number): string | null => {
-    const known = phaseOfNode.get(id);
-    if (known !== undefined) return known;
-    const frame = byId.get(id)?.callFrame;
-    let phase: string | null;
-    if (frame?.functionName === '(idle)') phase = null;
-    else if (frame?.functionName === '(garbage collector)') phase = garbageCollector;
-    else {
-      const url = frame?.url ?? '';
-      const named = url ? phases.find((rule) => rule.pattern.test(url)) : undefined;
-      const up = parent.get(id);
-      phase = named ? named.name : up === undefined ? other : phaseOf(up);
-    }
-    phaseOfNode.set(id, phase);
-    return phase;
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === '(idle)') return null;
+    if (name === '(garbage collector)') return garbageCollector;
+    const { named, node } = namedOf(id);
+    return named ?? node ?? other;
   };
   const count = (isInWindow: (time: number) => boolean) => {
     const counts: Record<string, number> = Object.fromEntries(phaseNames.map((name) => [name, 0]));
