@@ -1,7 +1,8 @@
 // Random papers and topics for comparing the engine with naive definitions. The benchmarks' seeded
 // generator (mulberry32), so a failure reproduces exactly.
 import type { createRandom } from '../../bench/fixtures/random.js';
-import type { MatchablePaper } from '../../src/topics/match.js';
+import { compareMatches, type MatchablePaper, matchTopic, type PaperIndex } from '../../src/topics/match.js';
+import { parseTopic } from '../../src/topics/parse.js';
 
 type Random = ReturnType<typeof createRandom>;
 
@@ -136,4 +137,28 @@ export function makeQuery(random: Random, papers: readonly MatchablePaper[]): st
   const alternatives = (depth: number): string =>
     Array.from({ length: random.chance(0.3) ? random.int(2, 3) : 1 }, () => group(depth)).join(' OR ');
   return alternatives(0);
+}
+
+/**
+ * The ranking's definition (SPEC §7), without shortcuts: every match of every topic that is offered,
+ * each paper at its best score, sorted, cut at `limit`. Topics that do not parse match nothing.
+ */
+export function rankNaively(
+  index: PaperIndex,
+  topics: readonly string[],
+  options: { limit: number; isOffered?: (paper: number) => boolean },
+) {
+  const best = new Map<number, { paper: number; score: number; topic: string; matched: string[] }>();
+  for (const topic of topics) {
+    let matches: ReturnType<typeof matchTopic> = [];
+    try {
+      matches = matchTopic(index, parseTopic(topic));
+    } catch {}
+    for (const match of matches) {
+      if (options.isOffered && !options.isOffered(match.paper)) continue;
+      const current = best.get(match.paper);
+      if (!current || match.score > current.score) best.set(match.paper, { ...match, topic });
+    }
+  }
+  return [...best.values()].sort(compareMatches(index)).slice(0, options.limit);
 }

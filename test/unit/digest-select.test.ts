@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../bench/fixtures/random.js';
 import type { Paper } from '../../src/db/schema.js';
 import { createDigestCandidates, type DigestPick, pickDigestPapers } from '../../src/digests/select.js';
-import { buildPaperIndex, compareMatches, matchTopic } from '../../src/topics/match.js';
-import { parseTopic } from '../../src/topics/parse.js';
-import { makePapers, makeQuery } from '../support/random-topics.js';
+import { buildPaperIndex } from '../../src/topics/match.js';
+import { makePapers, makeQuery, rankNaively } from '../support/random-topics.js';
 
 describe('pickDigestPapers', () => {
   const random = createRandom(20260302);
@@ -38,22 +37,10 @@ describe('pickDigestPapers', () => {
         .slice(0, limit)
         .map((at) => ({ paper: papers[at], score: index.upvotes[at], topic: undefined, matched: [] }));
     }
-    const best = new Map<number, { paper: number; score: number; topic: string; matched: string[] }>();
-    for (const topic of subscribed) {
-      let matches: ReturnType<typeof matchTopic> = [];
-      try {
-        matches = matchTopic(index, parseTopic(topic));
-      } catch {}
-      for (const match of matches) {
-        if (!isOffered(match.paper)) continue;
-        const current = best.get(match.paper);
-        if (!current || match.score > current.score) best.set(match.paper, { ...match, topic });
-      }
-    }
-    return [...best.values()]
-      .sort(compareMatches(index))
-      .slice(0, limit)
-      .map((pick) => ({ ...pick, paper: papers[pick.paper] }));
+    return rankNaively(index, subscribed, { limit, isOffered }).map((pick) => ({
+      ...pick,
+      paper: papers[pick.paper],
+    }));
   }
 
   it('offers only papers first seen in the window and never sent, ranked as the definition ranks them', () => {

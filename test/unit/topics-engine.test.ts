@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 // The benchmarks' seeded generator (mulberry32), so a failure reproduces exactly.
 import { createRandom } from '../../bench/fixtures/random.js';
 import { createMatchingEngine, type RankOptions, rankForTopics } from '../../src/topics/engine.js';
-import { buildPaperIndex, compareMatches, matchTopic } from '../../src/topics/match.js';
-import { parseTopic } from '../../src/topics/parse.js';
-import { makePapers, makeQuery } from '../support/random-topics.js';
+import { buildPaperIndex } from '../../src/topics/match.js';
+import { makePapers, makeQuery, rankNaively } from '../support/random-topics.js';
 
 describe('createMatchingEngine', () => {
   const random = createRandom(20260301);
@@ -59,29 +58,15 @@ describe('createMatchingEngine', () => {
     expect(cutByLimit).toBeGreaterThan(200);
   });
 
-  /** The definition, without shortcuts: every match of every topic, each paper at its best, sorted, cut. */
-  function rankNaively(subscribed: readonly string[], options: RankOptions) {
-    const best = new Map<number, { paper: number; score: number; topic: string; matched: string[] }>();
-    for (const topic of subscribed) {
-      let matches: ReturnType<typeof matchTopic> = [];
-      try {
-        matches = matchTopic(index, parseTopic(topic));
-      } catch {}
-      for (const match of matches) {
-        if (options.isExcluded?.(match.paper)) continue;
-        const current = best.get(match.paper);
-        if (!current || match.score > current.score) best.set(match.paper, { ...match, topic });
-      }
-    }
-    return [...best.values()].sort(compareMatches(index)).slice(0, options.limit);
-  }
-
   it('ranks every subscriber with topics exactly as a naive merge of all their matches would', () => {
     const engine = createMatchingEngine(index);
     for (const { topics: subscribed, options } of subscribers) {
       if (subscribed.length === 0) continue;
       expect(engine.rank(subscribed, options), JSON.stringify({ subscribed, limit: options.limit })).toEqual(
-        rankNaively(subscribed, options),
+        rankNaively(index, subscribed, {
+          limit: options.limit,
+          isOffered: options.isExcluded && ((paper: number) => !options.isExcluded?.(paper)),
+        }),
       );
     }
   });
