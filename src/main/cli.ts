@@ -19,8 +19,6 @@ import { createProgress, type ProgressReporter } from './progress.js';
 import { startRuntime } from './runtime.js';
 import { resolveSecretKey } from './secret.js';
 
-limitHeapGrowth();
-
 const usage = `Usage: paperboy <command>
 
 Commands:
@@ -237,6 +235,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const role = roles[command as keyof typeof roles];
+  limitHeapGrowth();
   const runtime = await startRuntime(config, { ...role, log });
   log.info(
     {
