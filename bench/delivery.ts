@@ -344,7 +344,7 @@ export const delivery: Benchmark = {
           digests,
           concurrency,
           store,
-          results: results.map(({ phases, ...r }) => ({ ...r, phases: { ...phases } })),
+          results,
         },
         summary: results.flatMap((r) => [
           {
