@@ -14,6 +14,9 @@ import { type DigestCandidates, loadDigestCandidates, pickDigestPapers, sentPape
 /** Consecutive hard (5xx) failures after which an address is marked bounced. */
 export const hardBounceThreshold = 3;
 const hardFailure = 'hard bounce: ';
+/** The note on a row found with `data_sent_at` set after its worker died: the server may have the message. */
+export const handedOverNote =
+  'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
 const candidatesLifetimeMs = 10 * 60_000;
 
 /**
@@ -82,10 +85,9 @@ async function claimDigest(ctx: Pick<Ctx, 'db'>, digestId: number, now: Date) {
     returning id, subscriber_id as "subscriberId", local_date as "localDate", window_start as "windowStart",
       message_id as "messageId"`);
   if (claimed) return claimed;
-  const error = 'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';
   const recorded =
     await ctx.db.run(sql`update digests set status = 'sent', sent_at = coalesce(sent_at, data_sent_at),
-      error = ${error}
+      error = ${handedOverNote}
     where id = ${digestId} and status = 'sending' and data_sent_at is not null`);
   if (recorded > 0) return 'already-done' as const;
   const exists = await ctx.db.value(sql`select 1 from digests where id = ${digestId}`);

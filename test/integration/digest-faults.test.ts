@@ -10,6 +10,7 @@ import { type Runtime, startRuntime } from '../../src/main/runtime.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { upsertPapers } from '../../src/papers/store.js';
 import { testConfig, testSecret } from '../support/app.js';
+import { handedOverAtCrash } from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
 import { fixture } from '../support/feed-server.js';
 import { freePort } from '../support/ports.js';
@@ -134,6 +135,27 @@ async function expectExactlyOneEach(smtp: SmtpSink, planner: Runtime, count: num
   expect(smtp.received).toHaveLength(count);
 }
 
+/**
+ * After a worker was killed: never two emails to one address, and exactly one to every address but
+ * those caught in the loss window (`handedOverAtCrash`), at most one per send that was in flight.
+ */
+async function expectNeverTwice(smtp: SmtpSink, planner: Runtime, count: number, inFlight: number) {
+  const perAddress = new Map<string, number>();
+  for (const mail of smtp.received)
+    for (const to of mail.envelopeTo) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+  const statuses = await planner.db.all(
+    sql`select status, count(*) as n from digests group by status order by status`,
+  );
+  expect(statuses).toEqual([{ status: 'sent', n: count }]);
+  const handedOver = await handedOverAtCrash(planner.db);
+  const addresses = Array.from({ length: count }, (_, i) => `r${i}@example.org`);
+  const lost = addresses.filter((address) => handedOver.has(address) && !perAddress.has(address));
+  expect(lost.length).toBeLessThanOrEqual(inFlight);
+  for (const address of addresses)
+    if (!lost.includes(address)) expect(perAddress.get(address), address).toBe(1);
+  expect(smtp.received).toHaveLength(count - lost.length);
+}
+
 const settled = (planner: Runtime) => async () =>
   (await planner.db.value<number>(
     sql`select count(*) from digests where status in ('queued', 'sending')`,
@@ -142,7 +164,7 @@ const settled = (planner: Runtime) => async () =>
 // Each test starts `paperboy worker` processes (seconds each on a busy machine) and may wait up to
 // 60 s for the batch to settle: more than the default 30 s.
 describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts', { timeout: 90_000 }, () => {
-  it('sends every due subscriber exactly one email when a worker is killed mid-batch and restarted', async () => {
+  it('never sends twice when a worker is killed mid-batch, and misses only a send caught between record and dot', async () => {
     const batch = await setupBatch(40);
     const first = batch.startWorker();
     await planDigests({ ctx: batch.planner.ctx, input: { mode: 'all' } });
@@ -155,7 +177,7 @@ describe.skipIf(!hasRedisServer)('digest delivery through crashes and restarts',
     batch.startWorker();
     await until(settled(batch.planner), 60_000, 'all digests to finish');
     await new Promise((resolve) => setTimeout(resolve, 500)); // anything late would show up now
-    await expectExactlyOneEach(batch.smtp, batch.planner, 40);
+    await expectNeverTwice(batch.smtp, batch.planner, 40, 4);
   });
 
   it('completes the batch when Redis restarts in the middle of it', async () => {

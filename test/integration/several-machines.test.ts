@@ -9,6 +9,7 @@ import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { upsertPapers } from '../../src/papers/store.js';
 import { testSecret } from '../support/app.js';
 import { isPostgres } from '../support/database.js';
+import { handedOverAtCrash } from '../support/digest.js';
 import { fixture } from '../support/feed-server.js';
 import { freePort } from '../support/ports.js';
 import { canStartPrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
@@ -208,7 +209,12 @@ describe.skipIf(!isPostgres || !canStartPrivatePostgres)(
       await until(async () => (await unfinished().catch(() => 1)) === 0, 240_000, 'the second batch');
       await new Promise((resolve) => setTimeout(resolve, 1000));
       received = digestsByRecipient(smtp);
-      const wrong = readers.filter((email) => received.get(email) !== 2);
+      // Never two of one day's digest; one missing only where the killed worker died between recording
+      // the message as handed over and the server's answer (`handedOverAtCrash`).
+      const handedOver = await handedOverAtCrash(db);
+      const lost = readers.filter((email) => handedOver.has(email) && received.get(email) === 1);
+      expect(lost.length).toBeLessThanOrEqual(8); // the killed worker's sends in flight
+      const wrong = readers.filter((email) => received.get(email) !== 2 && !lost.includes(email));
       expect(wrong.map((email) => `${email}: ${received.get(email) ?? 0}`)).toEqual([]);
       const statuses = await db.all(
         sql`select status, count(*) as n from digests group by status order by status`,

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { decodeHTML } from 'entities';
 import type { Db } from '../../src/db/client.js';
 import type { Paper, PaperSource } from '../../src/db/schema.js';
+import { sql } from '../../src/db/sql.js';
+import { handedOverNote } from '../../src/digests/send-digest.js';
 import { normalizePaper, type RawPaper } from '../../src/papers/normalize.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { type UpsertResult, upsertPapers } from '../../src/papers/store.js';
@@ -93,3 +95,15 @@ export const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
 /** The paper titles of a digest's HTML part, in order, as a reader sees them. */
 export const paperTitlesOf = (html: string) =>
   [...html.matchAll(/class="paper-title"[^>]*>([^<]*)<\/a>/g)].map((match) => decodeHTML(match[1] ?? ''));
+
+/**
+ * The addresses whose digest a killed worker had recorded as handed over (`data_sent_at`) before the
+ * server answered: the one loss window (docs/ARCHITECTURE.md, "Job flow: digests", Exactly once). Each may or may not
+ * have its email, never two; every other address must have exactly its own.
+ */
+export async function handedOverAtCrash(db: Db): Promise<Set<string>> {
+  return new Set(
+    await db.column<string>(sql`select s.email from digests d join subscribers s on s.id = d.subscriber_id
+      where d.error = ${handedOverNote}`),
+  );
+}
