@@ -1,10 +1,15 @@
 import { stemmer } from 'stemmer';
 
-/** Lower case, accents removed (`Günther` → `gunther`), split on everything but letters and digits. */
-export function tokenize(text: string): string[] {
-  // Most titles and abstracts are ASCII, where Unicode normalisation changes nothing and the Unicode
-  // classes below mean [a-z0-9]: the same tokens at a fraction of the cost (index builds, previews).
-  if (!/[^\p{ASCII}]/u.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+const nonAscii = /[^\p{ASCII}]/u;
+const nextNonAscii = /[^\p{ASCII}]/gu;
+/** ASCII white space: tab, line feed, vertical tab, form feed, carriage return, space. */
+const isAsciiSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
+/** ASCII text's tokens: Unicode normalisation changes nothing there, and letters and digits are [a-z0-9]. */
+const asciiTokens = (text: string) => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/** The rule itself, for any text: what `tokenize` returns, at the Unicode path's cost. */
+export function unicodeTokens(text: string): string[] {
   return (
     text
       .normalize('NFKD')
@@ -14,6 +19,29 @@ export function tokenize(text: string): string[] {
       .toLowerCase()
       .match(/[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu) ?? []
   );
+}
+
+/** Lower case, accents removed (`Günther` → `gunther`), split on everything but letters and digits. */
+export function tokenize(text: string): string[] {
+  // Most titles and abstracts are ASCII: the fast path gives the same tokens at a fraction of the cost.
+  if (!nonAscii.test(text)) return asciiTokens(text);
+  // In the rest, only the words with a non-ASCII character take the Unicode path. ASCII white space
+  // ends every token, and no normalisation or case rule reaches across it (it never composes, and a
+  // final sigma's context stops at it), so word by word gives the same tokens as the whole text.
+  const tokens: string[] = [];
+  let from = 0;
+  nextNonAscii.lastIndex = 0;
+  for (let hit = nextNonAscii.exec(text); hit; hit = nextNonAscii.exec(text)) {
+    let start = hit.index;
+    while (start > from && !isAsciiSpace(text.charCodeAt(start - 1))) start--;
+    let end = nextNonAscii.lastIndex;
+    while (end < text.length && !isAsciiSpace(text.charCodeAt(end))) end++;
+    tokens.push(...asciiTokens(text.slice(from, start)), ...unicodeTokens(text.slice(start, end)));
+    from = end;
+    nextNonAscii.lastIndex = end;
+  }
+  tokens.push(...asciiTokens(text.slice(from)));
+  return tokens;
 }
 
 const stems = new Map<string, string>();

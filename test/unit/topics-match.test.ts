@@ -16,7 +16,7 @@ import {
   topMatchesSteps,
 } from '../../src/topics/match.js';
 import { parseTopic } from '../../src/topics/parse.js';
-import { tokenize } from '../../src/topics/tokens.js';
+import { tokenize, unicodeTokens } from '../../src/topics/tokens.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 2, n, 12));
 
@@ -486,9 +486,6 @@ describe('the best matches alone (what a preview shows)', () => {
 });
 
 describe('tokenize', () => {
-  // '·' is neither letter nor digit: appended, it adds no token but sends the text down the Unicode path.
-  const throughUnicode = (text: string) => tokenize(`${text} ·`);
-
   it('gives ASCII text the same tokens on its fast path as the Unicode path gives', () => {
     const random = createRandom(7);
     const alphabet = 'abcXYZ019 -_.,;:!?()[]{}"\'/\\@#$%^&*+=<>|~`\t\n';
@@ -497,12 +494,59 @@ describe('tokenize', () => {
         { length: random.int(0, 80) },
         () => alphabet[random.int(0, alphabet.length - 1)],
       ).join('');
-      expect({ text, tokens: tokenize(text) }).toEqual({ text, tokens: throughUnicode(text) });
+      expect({ text, tokens: tokenize(text) }).toEqual({ text, tokens: unicodeTokens(text) });
     }
     const abstract = generatePapers(random, 3, new Date('2026-03-01T00:00:00Z')).records.map(
       (paper) => paper.abstract,
     );
-    for (const text of abstract) expect(tokenize(text)).toEqual(throughUnicode(text));
+    for (const text of abstract) expect(tokenize(text)).toEqual(unicodeTokens(text));
+  });
+
+  it('gives mixed text, word by word, the tokens the Unicode path gives the whole of it', () => {
+    const random = createRandom(11);
+    // Accents precomposed and combining, a final sigma, ligatures and compatibility forms that
+    // decompose to letters (ﬁ, ㎏, ½), spaces that are not ASCII (NBSP, U+2003, U+FEFF, which is
+    // case-ignorable), dotted İ, ß, other scripts, and ASCII white space and punctuation between.
+    const pieces = [
+      'a',
+      'Z',
+      '7',
+      ' ',
+      ' ',
+      '\t',
+      '\n',
+      '-',
+      "'",
+      '.',
+      'é',
+      'É',
+      'e\u0301',
+      '\u0301',
+      'Σ',
+      'σ',
+      'ΟΔΟΣ',
+      'Ω',
+      'ﬁ',
+      '㎏',
+      '½',
+      '\u00a0',
+      '\u2003',
+      '\ufeff',
+      'İ',
+      'ß',
+      'デ',
+      'й',
+      '·',
+      'Günther',
+      'naïve',
+    ];
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from(
+        { length: random.int(0, 24) },
+        () => pieces[random.int(0, pieces.length - 1)],
+      ).join('');
+      expect({ text, tokens: tokenize(text) }).toEqual({ text, tokens: unicodeTokens(text) });
+    }
   });
 
   it('folds accents and keeps other scripts whole off the fast path', () => {
