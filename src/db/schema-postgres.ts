@@ -148,3 +148,20 @@ export const digests = pgTable(
     index('digests_subscriber_sent_idx').on(table.subscriberId, table.sentAt),
   ],
 );
+
+export const paperFeedback = pgTable(
+  'paper_feedback',
+  {
+    id: id(),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    paperId: integer('paper_id')
+      .notNull()
+      .references(() => papers.id, { onDelete: 'cascade' }),
+    value: integer('value').notNull(),
+    digestId: integer('digest_id').references(() => digests.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (table) => [uniqueIndex('paper_feedback_subscriber_paper_unique').on(table.subscriberId, table.paperId)],
+);

@@ -205,6 +205,31 @@ export const digests = sqliteTable(
   ],
 );
 
+/** "More / less like this" values: one per reader and paper, the latest click. */
+export const feedbackValues = { more: 1, less: -1 } as const;
+export type FeedbackKind = keyof typeof feedbackValues;
+
+/**
+ * A reader's "more like this" (1) or "less like this" (-1) on one paper: re-ranks what their topics
+ * match (docs/ARCHITECTURE.md, "Feedback"). The digest it came from is kept while that row exists.
+ */
+export const paperFeedback = sqliteTable(
+  'paper_feedback',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    paperId: integer('paper_id')
+      .notNull()
+      .references(() => papers.id, { onDelete: 'cascade' }),
+    value: integer('value').notNull(),
+    digestId: integer('digest_id').references(() => digests.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (table) => [uniqueIndex('paper_feedback_subscriber_paper_unique').on(table.subscriberId, table.paperId)],
+);
+
 /** One picked paper as stored with its digest: paper id, score, the topic that gave it, the terms that hit. */
 export type StoredPick = [paperId: number, score: number, topic: string | null, matched: string[]];
 

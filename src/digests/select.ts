@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js';
-import type { Paper } from '../db/schema.js';
+import type { FeedbackKind, Paper } from '../db/schema.js';
 import { sql } from '../db/sql.js';
+import { createSimilarity, type FeedbackEffect, feedbackEffect } from '../feedback/similarity.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
@@ -12,6 +13,8 @@ export interface DigestPick {
   score: number;
   topic?: string;
   matched: string[];
+  /** The reader's liked or disliked paper that moved this one up or down, if any. */
+  because?: FeedbackEffect['because'];
 }
 
 /** The web version lists every match up to this; the email shows the subscriber's `maxPapers`. */
@@ -41,6 +44,43 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
     topic,
     matched,
   });
+  const similarity = createSimilarity(papers);
+  const toPlace = (at: number, score: number, topic: string | undefined, matched: string[]) => ({
+    at,
+    score,
+    topic,
+    matched,
+  });
+
+  /**
+   * Re-ranks what the topics matched by the reader's feedback (`feedbackEffect`): from a pool wider
+   * than the limit, so that a paper just below it can rise into it; never a paper no topic matched.
+   */
+  function rerank(topics: readonly string[], options: PickOptions, feedback: readonly GivenFeedback[]) {
+    const limit = options.limit ?? digestPickLimit;
+    const pool = engine.rankWith(topics, { limit: Math.max(2 * limit, 200), isExcluded }, toPlace);
+    const given = feedback.map(({ kind, paper }) => {
+      const at = indexOfId.get(paper.id);
+      return {
+        kind,
+        title: paper.title,
+        vector: at === undefined ? similarity.paper(paper) : similarity.candidate(at),
+      };
+    });
+    const ranked = pool.map((place, order) => {
+      const effect = feedbackEffect(similarity.candidate(place.at), given);
+      return { place, order, effect, score: place.score * effect.factor };
+    });
+    // Sunk last; otherwise by the adjusted score; ties keep the engine's order (newer first).
+    ranked.sort(
+      (x, y) => Number(x.effect.isSunk) - Number(y.effect.isSunk) || y.score - x.score || x.order - y.order,
+    );
+    return ranked.slice(0, limit).map(({ place, effect, score }) => ({
+      ...toPick(place.at, score, place.topic, place.matched),
+      because: effect.because,
+    }));
+  }
+
   return {
     papers,
     engine,
@@ -54,6 +94,7 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
         hasSent = true;
       }
       try {
+        if (options.feedback && options.feedback.length > 0) return rerank(topics, options, options.feedback);
         return engine.rankWith(topics, { limit: options.limit ?? digestPickLimit, isExcluded }, toPick);
       } finally {
         if (hasSent) sentBits.fill(0);
@@ -70,12 +111,20 @@ export async function loadDigestCandidates(db: Db, now: Date): Promise<DigestCan
   );
 }
 
+/** A paper the reader said "more like this" or "less like this" about. */
+export interface GivenFeedback {
+  kind: FeedbackKind;
+  paper: Paper;
+}
+
 export interface PickOptions {
   /** Papers first seen before this are not offered. */
   windowStart: Date;
   /** Ids of the papers already sent to this subscriber. */
   sent: ReadonlySet<number>;
   limit?: number;
+  /** The reader's feedback, newest first: re-ranks what their topics match. */
+  feedback?: readonly GivenFeedback[];
 }
 
 /** A margin for clocks that differ between the machines that ingest, plan and send. */

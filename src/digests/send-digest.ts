@@ -5,6 +5,8 @@ import { sql } from '../db/sql.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
 import { renderDigestWithinBudget } from '../email/render.js';
+import { feedbackLinks } from '../feedback/links.js';
+import { feedbackPapers } from '../feedback/store.js';
 import { observeDigestSend } from '../metrics.js';
 import { newestPaperId } from '../papers/store.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
@@ -133,18 +135,20 @@ export async function sendDigest({
     return 'skipped';
   }
   const windowStart = new Date(digest.windowStart);
-  const [topics, candidates, sent] = await Promise.all([
+  const [topics, candidates, sent, given] = await Promise.all([
     readTopics(ctx.db, subscriber.id),
     ctx.candidates(),
     sentPaperIds(ctx.db, subscriber.id, windowStart),
+    feedbackPapers(ctx.db, subscriber.id),
   ]);
-  const picks = pickDigestPapers(candidates, { topics }, { windowStart, sent });
+  const picks = pickDigestPapers(candidates, { topics }, { windowStart, sent, feedback: given });
   if (picks.length === 0) {
     await finish('skipped', { paperCount: 0 });
     log.info('no new papers match: digest skipped');
     return 'skipped';
   }
   const links = digestLinks(ctx, subscriber, digest.id, now);
+  const feedback = feedbackLinks(ctx, subscriber, digest.id, now);
   const email = renderDigestWithinBudget(
     ctx.templates,
     (shown) =>
@@ -154,6 +158,7 @@ export async function sendDigest({
         localDate: digest.localDate,
         subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
         urls: links,
+        feedback,
       }),
     subscriber.maxPapers,
   );

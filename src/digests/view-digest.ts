@@ -4,6 +4,7 @@ import { digestEmailValues } from '../email/digest-view.js';
 import { renderDigestEmail } from '../email/render.js';
 import type { EmailTemplates } from '../email/templates.js';
 import { NotFoundError } from '../errors.js';
+import { feedbackPapers } from '../feedback/store.js';
 import { normalizeEmail } from '../subscribers/email-address.js';
 import { findSubscriberByEmail, findSubscriberById, readTopics } from '../subscribers/store.js';
 import { storedDigestPicks } from './paper-rows.js';
@@ -39,8 +40,8 @@ export async function viewDigest({
     picks,
     shown: picks.length,
     localDate: digest.localDate,
-    // The web version is meant to be shared: it names no address and grants nothing (no manage or
-    // unsubscribe link; those stay in the email), and has no link to itself.
+    // The web version is meant to be shared: it names no address and grants nothing (no manage,
+    // unsubscribe or feedback links; those stay in the email), and has no link to itself.
     subscriber: {
       email: '',
       frequency: subscriber.frequency,
@@ -78,6 +79,7 @@ export async function previewDigest({
     {
       windowStart,
       sent: await sentPaperIds(ctx.db, subscriber.id, windowStart),
+      feedback: await feedbackPapers(ctx.db, subscriber.id),
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);
@@ -86,8 +88,9 @@ export async function previewDigest({
     shown: subscriber.maxPapers,
     localDate: now.toISOString().slice(0, 10),
     subscriber: { email: subscriber.email, frequency: subscriber.frequency, topics },
-    // There is no digest row yet, so "view in browser" points at the preferences page.
+    // There is no digest row yet, so "view in browser" and the feedback links point at the preferences page.
     urls: { ...links, web: links.manage },
+    feedback: () => ({ more: links.manage, less: links.manage }),
   });
   return { picks: picks.length, status: subscriber.status, ...renderDigestEmail(ctx.templates, values) };
 }

@@ -5,6 +5,8 @@ import { type DigestPick, digestPickLimit } from '../digests/select.js';
 export interface PaperParts {
   url: string;
   title: string;
+  /** The title's start, cut at a word: names links apart for screen readers without repeating it all. */
+  shortTitle: string;
   authorsLine: string;
   upvotes: number;
   /** "5 upvotes": the HTML shows the ▲ to the eye only. */
@@ -22,6 +24,15 @@ export interface PaperCard {
   paper: PaperParts;
   topic?: string;
   matchedLine: string;
+  /** Why the reader's feedback moved this paper: "Ranked higher: similar to …". */
+  rankedLine?: string;
+  /** This reader's "more / less like this" links for the paper (the email only). */
+  feedback?: FeedbackUrls;
+}
+
+export interface FeedbackUrls {
+  more: string;
+  less: string;
 }
 
 /** The cards under one topic; `heading` is unset when the digest is one ranked list. */
@@ -122,6 +133,7 @@ function partsOf(paper: Paper): PaperParts {
         ? `https://huggingface.co/papers/${paper.arxivId}`
         : `https://arxiv.org/abs/${paper.arxivId}`,
       title: paper.title,
+      shortTitle: shortened(paper.title, 50),
       authorsLine: authorsLine(paper.authors),
       upvotes: paper.upvotes,
       upvotesLabel: plural(paper.upvotes, 'upvote'),
@@ -136,6 +148,15 @@ function partsOf(paper: Paper): PaperParts {
   return parts;
 }
 
+/** "Ranked higher: similar to “…”, which you liked": the feedback that moved a paper, in a line. */
+function rankedLineOf(because: DigestPick['because']): string | undefined {
+  if (!because) return undefined;
+  const title = shortened(because.title, 60);
+  return because.kind === 'more'
+    ? `Ranked higher: similar to “${title}”, which you wanted more of`
+    : `Ranked lower: similar to “${title}”, which you wanted less of`;
+}
+
 export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' | 'h3' = 'h2'): PaperCard {
   return {
     paper: partsOf(pick.paper),
@@ -143,22 +164,33 @@ export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' |
     titleTag,
     topic: pick.topic,
     matchedLine: pick.matched.filter((term) => term !== pick.topic).join(', '),
+    rankedLine: rankedLineOf(pick.because),
   };
 }
 
 /**
  * The shown picks grouped by the topic that ranked each best, topics in the reader's order, numbered
  * in reading order. One topic with matches, or a reader without topics: one ranked list, no headings.
+ * `feedbackOf` gives a card its feedback links from the pick's place in the digest's picks.
  */
-function sectionsOf(picks: readonly DigestPick[], topics: readonly string[]): DigestSection[] {
-  const byTopic = new Map<string, DigestPick[]>();
-  for (const pick of picks) {
+function sectionsOf(
+  picks: readonly DigestPick[],
+  topics: readonly string[],
+  feedbackOf?: (pickIndex: number) => FeedbackUrls,
+): DigestSection[] {
+  const cardOf = (pick: DigestPick, pickIndex: number, position: number, titleTag: 'h2' | 'h3') => {
+    const card = toPaperCard(pick, position, titleTag);
+    if (feedbackOf) card.feedback = feedbackOf(pickIndex);
+    return card;
+  };
+  const byTopic = new Map<string, number[]>();
+  picks.forEach((pick, i) => {
     const list = byTopic.get(pick.topic ?? '') ?? [];
-    list.push(pick);
+    list.push(i);
     byTopic.set(pick.topic ?? '', list);
-  }
+  });
   if (byTopic.size <= 1 || byTopic.has('')) {
-    const papers = picks.map((pick, i) => toPaperCard(pick, i + 1));
+    const papers = picks.map((pick, i) => cardOf(pick, i, i + 1, 'h2'));
     return [{ id: 'papers', countLabel: plural(papers.length, 'paper'), papers }];
   }
   const order = [
@@ -167,9 +199,8 @@ function sectionsOf(picks: readonly DigestPick[], topics: readonly string[]): Di
   ];
   let position = 0;
   return order.map((topic, i) => {
-    // Under its topic's heading a card need not name the topic again: only the terms that hit.
-    const papers = (byTopic.get(topic) ?? []).map((pick) => ({
-      ...toPaperCard(pick, ++position, 'h3'),
+    const papers = (byTopic.get(topic) ?? []).map((pickIndex) => ({
+      ...cardOf(picks[pickIndex] as DigestPick, pickIndex, ++position, 'h3'),
       topic: undefined,
     }));
     return { id: `topic-${i + 1}`, heading: topic, countLabel: plural(papers.length, 'paper'), papers };
@@ -247,10 +278,12 @@ export function digestEmailValues(input: {
   localDate: string;
   subscriber: { email: string; frequency: string; topics: readonly string[] };
   urls: { web: string; manage: string; unsubscribe: string };
+  /** The feedback links of the pick at this place in `picks`; none in the web version. */
+  feedback?: (pickIndex: number) => FeedbackUrls;
 }): DigestEmailValues {
   const { picks, subscriber } = input;
   const shownPicks = picks.slice(0, input.shown);
-  const sections = sectionsOf(shownPicks, subscriber.topics);
+  const sections = sectionsOf(shownPicks, subscriber.topics, input.feedback);
   const cards = sections.flatMap((section) => section.papers);
   const moreCount = Math.max(0, picks.length - cards.length);
   const topicsLine = subscriber.topics.join('; ');

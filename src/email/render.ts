@@ -118,6 +118,11 @@ export function wrapText(text: string, width = textWidth): string {
  */
 const filledCards = new WeakMap<PaperParts, Map<string, { html: string; text: string }>>();
 const maxFilledPerPaper = 64;
+/**
+ * A card's feedback links are the reader's own: the card is filled once with these stand-ins (which
+ * Handlebars leaves as they are, and no paper's text can hold), and each email puts its links in.
+ */
+const feedbackStandIns = { more: '\u0002more\u0002', less: '\u0002less\u0002' };
 
 /**
  * One card's HTML and text. The text's first line numbers the card: it is filled and wrapped with a
@@ -126,21 +131,30 @@ const maxFilledPerPaper = 64;
  */
 function fillCard(templates: EmailTemplates, card: PaperCard): { html: string; text: string } {
   const width = String(card.position).length;
-  const key = `${width}\0${card.titleTag}\0${card.topic === undefined ? '\u0001' : card.topic}\0${card.matchedLine}`;
+  const key = `${width}\0${card.titleTag}\0${card.topic === undefined ? '\u0001' : card.topic}\0${card.matchedLine}\0${card.rankedLine ?? ''}\0${card.feedback ? 'f' : ''}`;
   let byReason = filledCards.get(card.paper);
   let filled = byReason?.get(key);
   if (!filled) {
     const stand = '0'.repeat(width);
-    const text = wrapText(templates.digestCard.text({ ...card, position: stand }));
+    const values = { ...card, feedback: card.feedback && feedbackStandIns };
+    const text = wrapText(templates.digestCard.text({ ...values, position: stand }));
     if (!text.startsWith(stand)) throw new Error('digest-card.txt must start with the card number');
-    filled = { html: templates.digestCard.html(card), text: text.slice(width) };
+    filled = { html: templates.digestCard.html(values), text: text.slice(width) };
     if (!byReason || byReason.size >= maxFilledPerPaper) {
       byReason = new Map();
       filledCards.set(card.paper, byReason);
     }
     byReason.set(key, filled);
   }
-  return { html: filled.html, text: `${card.position}${filled.text}` };
+  const { feedback } = card;
+  if (!feedback) return { html: filled.html, text: `${card.position}${filled.text}` };
+  // This reader's links in place of the stand-ins. Their characters need no escaping (a URL of the
+  // service and a token of [A-Za-z0-9._-]), which `feedbackLinks` guarantees.
+  const withLinks = (filledText: string) =>
+    filledText
+      .replace(feedbackStandIns.more, () => feedback.more)
+      .replace(feedbackStandIns.less, () => feedback.less);
+  return { html: withLinks(filled.html), text: `${card.position}${withLinks(filled.text)}` };
 }
 
 /**

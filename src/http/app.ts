@@ -51,7 +51,7 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
   // Pages and answers behind a token are one person's: no cache may keep them, no Referer may carry
   // the token to a linked site, no search engine may list them.
-  app.use(['/confirm', '/manage', '/unsubscribe', '/digests', '/api/me'], (_req, res, next) => {
+  app.use(['/confirm', '/manage', '/unsubscribe', '/feedback', '/digests', '/api/me'], (_req, res, next) => {
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex' });
     next();
   });

@@ -15,6 +15,7 @@ export const copiedTables: { table: SQLiteTable; key: string[] }[] = [
   { table: schema.papers, key: ['id'] },
   { table: schema.ingestRuns, key: ['id'] },
   { table: schema.digests, key: ['id'] },
+  { table: schema.paperFeedback, key: ['id'] },
 ];
 
 const batchSize = 500;

@@ -8,6 +8,7 @@ import type {
 } from '../db/schema.js';
 import { sql } from '../db/sql.js';
 import { NotFoundError } from '../errors.js';
+import { type FeedbackEntry, listFeedback } from '../feedback/store.js';
 import type { Preferences } from './preferences.js';
 import type { TokenPurpose, Tokens } from './tokens.js';
 
@@ -271,8 +272,14 @@ export async function preferencesOf(db: Db, subscriber: Subscriber): Promise<Pre
 export interface SubscriberView extends Preferences {
   email: string;
   status: Subscriber['status'];
+  /** "More / less like this", newest first. */
+  feedback: FeedbackEntry[];
 }
 
 export async function toSubscriberView(db: Db, subscriber: Subscriber): Promise<SubscriberView> {
-  return { email: subscriber.email, status: subscriber.status, ...(await preferencesOf(db, subscriber)) };
+  const [preferences, feedback] = await Promise.all([
+    preferencesOf(db, subscriber),
+    listFeedback(db, subscriber.id),
+  ]);
+  return { email: subscriber.email, status: subscriber.status, ...preferences, feedback };
 }

@@ -12,8 +12,16 @@ import {
  * block holding the id and the purpose), so a link says nothing about how many rows exist; the
  * signature is HMAC-SHA256 over the purpose, the sealed id, the expiry and the subscriber's own salt.
  * The salt ties a token to one row: a deleted subscriber's links die even if an id is reused.
+ * A feedback token also carries a short signed detail, `<purpose><sealed id>.<expiry>.<detail>.<signature>`:
+ * which of the digest's papers, and more or less (see `feedbackDetail`).
  */
-export const tokenPurposes = { confirm: 'c', manage: 'm', unsubscribe: 'u', digest: 'd' } as const;
+export const tokenPurposes = {
+  confirm: 'c',
+  manage: 'm',
+  unsubscribe: 'u',
+  digest: 'd',
+  feedback: 'f',
+} as const;
 export type TokenPurpose = keyof typeof tokenPurposes;
 
 const day = 24 * 60 * 60 * 1000;
@@ -27,9 +35,15 @@ const lifetimes: Record<TokenPurpose, number | undefined> = {
   manage: 90 * day,
   unsubscribe: undefined,
   digest: undefined,
+  // A reader may act on an old digest as well as on today's; the salt still ties it to the reader.
+  feedback: undefined,
 };
 
-const tokenShape = /^([cmud])([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/;
+/** The purposes whose tokens carry a detail, and the shape it must have. */
+const detailShapes: Partial<Record<TokenPurpose, RegExp>> = { feedback: /^[0-9a-z]{1,3}[ml]$/ };
+
+const tokenShape =
+  /^([cmudf])([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})(?:\.([0-9a-z]{1,8}))?\.([A-Za-z0-9_-]{22})$/;
 /** Links mailed before ids were sealed: still honoured for unsubscribing and web versions only. */
 const legacyShape = /^([ud])([0-9a-z]{1,11})\.(0)\.([A-Za-z0-9_-]{22})$/;
 
@@ -40,8 +54,15 @@ export interface TokenSubject {
 
 export interface Tokens {
   sign(purpose: TokenPurpose, subject: TokenSubject, now: Date): string;
+  /**
+   * Tokens of one purpose and subject that differ only in their detail: the id is sealed once, each
+   * token costs one HMAC (a digest's feedback links, two per paper).
+   */
+  signer(purpose: TokenPurpose, subject: TokenSubject, now: Date): (detail: string) => string;
   /** The row id the token names, if its shape and purpose fit; the signature is not checked yet. */
   peek(token: string, purpose: TokenPurpose): number | undefined;
+  /** The detail a token carries, if its shape and purpose fit; the signature is not checked yet. */
+  peekDetail(token: string, purpose: TokenPurpose): string | undefined;
   verify(token: string, purpose: TokenPurpose, subject: TokenSubject | undefined, now: Date): boolean;
   /** A stable, unguessable name for `label` (e.g. a Message-ID's local part): 22 base64url characters. */
   opaque(label: string): string;
@@ -79,29 +100,49 @@ export function createTokens(secretKey: string): Tokens {
     const letter = tokenPurposes[purpose];
     const current = tokenShape.exec(token);
     if (current) {
-      const [, tokenLetter, sealed = '', expiry = '', signature = ''] = current;
+      const [, tokenLetter, sealed = '', expiry = '', detail, signature = ''] = current;
       if (tokenLetter !== letter) return undefined;
+      const detailShape = detailShapes[purpose];
+      if (detailShape ? !detail || !detailShape.test(detail) : detail !== undefined) return undefined;
       const id = unseal(letter, sealed);
-      return id === undefined ? undefined : { id, signed: [letter, sealed, expiry], expiry, signature };
+      if (id === undefined) return undefined;
+      const signed = detail === undefined ? [letter, sealed, expiry] : [letter, sealed, expiry, detail];
+      return { id, detail, signed, expiry, signature };
     }
     const legacy = legacyShape.exec(token);
     if (!legacy || legacy[1] !== letter) return undefined;
     const [, , base36 = '', expiry = '', signature = ''] = legacy;
     const id = Number.parseInt(base36, 36);
     if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-    return { id, signed: [letter, base36, expiry], expiry, signature };
+    return { id, detail: undefined, signed: [letter, base36, expiry], expiry, signature };
+  }
+
+  function signer(purpose: TokenPurpose, subject: TokenSubject, now: Date) {
+    const lifetime = lifetimes[purpose];
+    const expiry = lifetime === undefined ? '0' : Math.ceil((now.getTime() + lifetime) / 1000).toString(36);
+    const letter = tokenPurposes[purpose];
+    const sealed = seal(letter, subject.id);
+    const detailShape = detailShapes[purpose];
+    return (detail?: string) => {
+      if (detailShape ? !detail || !detailShape.test(detail) : detail !== undefined) {
+        throw new Error(`a ${purpose} token ${detailShape ? 'needs a valid detail' : 'has no detail'}`);
+      }
+      if (detail === undefined)
+        return `${letter}${sealed}.${expiry}.${mac(letter, sealed, expiry, subject.tokenSalt)}`;
+      return `${letter}${sealed}.${expiry}.${detail}.${mac(letter, sealed, expiry, detail, subject.tokenSalt)}`;
+    };
   }
 
   return {
     sign(purpose, subject, now) {
-      const lifetime = lifetimes[purpose];
-      const expiry = lifetime === undefined ? '0' : Math.ceil((now.getTime() + lifetime) / 1000).toString(36);
-      const letter = tokenPurposes[purpose];
-      const sealed = seal(letter, subject.id);
-      return `${letter}${sealed}.${expiry}.${mac(letter, sealed, expiry, subject.tokenSalt)}`;
+      return signer(purpose, subject, now)();
     },
+    signer,
     peek(token, purpose) {
       return parse(token, purpose)?.id;
+    },
+    peekDetail(token, purpose) {
+      return parse(token, purpose)?.detail;
     },
     verify(token, purpose, subject, now) {
       const parsed = parse(token, purpose);

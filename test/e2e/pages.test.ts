@@ -188,6 +188,7 @@ describe.skipIf(!hasChromium)(
         timezone: 'Europe/Berlin',
         sendHour: 6,
         maxPapers: 25,
+        feedback: [],
       });
       // The page shows what was stored, so saving again changes nothing.
       expect(await page.getByLabel('Topics').inputValue()).toBe(

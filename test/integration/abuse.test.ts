@@ -107,6 +107,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
       timezone: 'Europe/Berlin',
       sendHour: 6,
       maxPapers: 5,
+      feedback: [],
     });
   });
 

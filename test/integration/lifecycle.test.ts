@@ -65,6 +65,7 @@ describe('subscription lifecycle over HTTP', () => {
       timezone: 'UTC',
       sendHour: 8,
       maxPapers: 10,
+      feedback: [],
     });
 
     // The bearer scheme is case-insensitive.

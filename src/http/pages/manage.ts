@@ -14,6 +14,29 @@ const statusLines: Record<SubscriberView['status'], string> = {
   complained: 'Paused: a digest was marked as spam.',
 };
 
+const kindLabels = { more: 'More like this', less: 'Less like this' } as const;
+
+/** The reader's "more / less like this", each with its undo, and one button to clear them all. */
+function feedbackSection(token: string, feedback: SubscriberView['feedback']) {
+  if (feedback.length === 0) {
+    return html`<section class="card">
+<h2>Your feedback</h2>
+<p class="muted">None yet. Every paper in your digest has "More like this" and "Less like this" links: similar papers then rank higher or lower among the papers your topics match.</p>
+</section>`;
+  }
+  return html`<section class="card">
+<h2>Your feedback</h2>
+<p>Papers similar to these rank higher (more like this) or lower (less like this) among the papers your topics match.</p>
+<ul class="feedback-list">${feedback.map(
+    (
+      entry,
+    ) => html`<li><span class="feedback-kind">${kindLabels[entry.kind]}</span> <a href="https://arxiv.org/abs/${entry.arxivId}">${entry.title}</a>
+<form method="post" action="/manage/${token}" class="inline"><input type="hidden" name="action" value="undo-feedback"><input type="hidden" name="arxivId" value="${entry.arxivId}"><button type="submit" aria-label="Undo: ${entry.title}">Undo</button></form></li>`,
+  )}</ul>
+<form method="post" action="/manage/${token}"><input type="hidden" name="action" value="clear-feedback"><button type="submit" class="danger">Clear all feedback</button></form>
+</section>`;
+}
+
 export function managePage({
   token,
   view,
@@ -71,6 +94,7 @@ ${
 }
 </form>
 </section>
+${feedbackSection(token, view.feedback)}
 <section class="card">
 <h2>Your data</h2>
 <p><a href="/manage/${token}/export" download="paperboy-export.json">Download everything paperboy stores about you</a> (JSON).</p>

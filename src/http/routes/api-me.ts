@@ -2,6 +2,7 @@ import { type RequestHandler, type Response, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import type { Subscriber } from '../../db/schema.js';
 import { UnauthorizedError } from '../../errors.js';
+import { undoFeedback } from '../../feedback/undo-feedback.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
 import { exportSubscriber } from '../../subscribers/export-subscriber.js';
 import { PreferencesPatch, parseInput } from '../../subscribers/preferences.js';
@@ -34,6 +35,16 @@ export function meApi(ctx: Ctx): Router {
   });
   router.delete('/api/me', async (_req, res) => {
     await deleteSubscriber({ ctx, input: { subscriberId: subscriberOf(res).id } });
+    res.status(204).end();
+  });
+  // "More / less like this" taken back: one paper's, or all of it. 204 either way (idempotent).
+  router.delete('/api/me/feedback', async (_req, res) => {
+    await undoFeedback({ ctx, input: { subscriberId: subscriberOf(res).id } });
+    res.status(204).end();
+  });
+  router.delete('/api/me/feedback/:arxivId', async (req, res) => {
+    const arxivId = String(req.params.arxivId);
+    await undoFeedback({ ctx, input: { subscriberId: subscriberOf(res).id, arxivId } });
     res.status(204).end();
   });
   router.get('/api/me/export', async (_req, res) => {

@@ -1,6 +1,10 @@
 import express, { type Request, type RequestHandler, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { giveFeedback } from '../../feedback/give-feedback.js';
+import { feedbackTarget } from '../../feedback/links.js';
+import { findFeedback } from '../../feedback/store.js';
+import { undoFeedback } from '../../feedback/undo-feedback.js';
 import { confirmSubscription } from '../../subscribers/confirm.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
 import { exportSubscriber } from '../../subscribers/export-subscriber.js';
@@ -12,6 +16,7 @@ import { unsubscribe } from '../../subscribers/unsubscribe.js';
 import { updatePreferences } from '../../subscribers/update-preferences.js';
 import { bodyLimit, formBody } from '../middleware.js';
 import { confirmedPage, confirmPage } from '../pages/confirm.js';
+import { feedbackGivenPage, feedbackPage } from '../pages/feedback.js';
 import { homePage } from '../pages/home.js';
 import { messagePage } from '../pages/layout.js';
 import { managePage } from '../pages/manage.js';
@@ -152,6 +157,16 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
       case 'unsubscribe':
         await unsubscribe({ ctx, input: { subscriberId, source: 'manage' } });
         return show('You are unsubscribed. No more digests will be sent.');
+      case 'undo-feedback': {
+        const arxivId = text(form, 'arxivId');
+        if (!arxivId) return show(undefined, 'Say which paper’s feedback to undo.', 400);
+        const removed = await undoFeedback({ ctx, input: { subscriberId, arxivId } });
+        return show(removed > 0 ? 'Feedback taken back.' : 'There was no feedback on that paper.');
+      }
+      case 'clear-feedback': {
+        const removed = await undoFeedback({ ctx, input: { subscriberId } });
+        return show(removed > 0 ? 'All your feedback is cleared.' : 'There was no feedback to clear.');
+      }
       case 'resubscribe':
         await resubscribe({ ctx, input: { subscriberId } });
         return show('Welcome back: your digest is on again.');
@@ -177,6 +192,26 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
         }
         return show('Saved.');
     }
+  });
+
+  // "More / less like this" from a digest: GET shows the button, changing nothing; the POST records.
+  router.get('/feedback/:token', async (req, res) => {
+    const token = tokenOf(req);
+    const target = await feedbackTarget(ctx, token);
+    const now = await findFeedback(ctx.db, target.subscriber.id, target.paper.id);
+    res.send(feedbackPage({ token, kind: target.kind, paper: target.paper, now }));
+  });
+
+  router.post('/feedback/:token', sameOrigin, limit, formBody, async (req, res) => {
+    const token = tokenOf(req);
+    const form: Form = req.body ?? {};
+    rejectRepeatedFields(form);
+    const action = text(form, 'action');
+    if (action !== undefined && action !== 'undo') {
+      throw new ValidationError('invalid_body', 'The only action is "undo"');
+    }
+    const given = await giveFeedback({ ctx, input: { token, undo: action === 'undo' } });
+    res.send(feedbackGivenPage({ token, kind: given.kind, paper: given.paper, now: given.now }));
   });
 
   router.get('/unsubscribe/:token', async (req, res) => {
