@@ -1,7 +1,12 @@
 import type { Db } from '../db/client.js';
 import type { FeedbackKind, Paper } from '../db/schema.js';
 import { sql } from '../db/sql.js';
-import { createSimilarity, type FeedbackEffect, feedbackEffect } from '../feedback/similarity.js';
+import {
+  createSimilarity,
+  type FeedbackEffect,
+  feedbackEffect,
+  feedbackRule,
+} from '../feedback/similarity.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
@@ -53,12 +58,14 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
   });
 
   /**
-   * Re-ranks what the topics matched by the reader's feedback (`feedbackEffect`): from a pool wider
-   * than the limit, so that a paper just below it can rise into it; never a paper no topic matched.
+   * Re-ranks what the topics matched by the reader's feedback (`feedbackEffect`): never a paper no
+   * topic matched. The top `limit` after re-ranking can hold papers from below the top `limit` before
+   * it, so the engine is asked for a wider pool, and for a wider one still until no paper outside it
+   * could rise into the top (at most `1 + maxShift` times the lowest score in the pool): the result
+   * is the same as re-ranking every match.
    */
   function rerank(topics: readonly string[], options: PickOptions, feedback: readonly GivenFeedback[]) {
     const limit = options.limit ?? digestPickLimit;
-    const pool = engine.rankWith(topics, { limit: Math.max(2 * limit, 200), isExcluded }, toPlace);
     const given = feedback.map(({ kind, paper }) => {
       const at = indexOfId.get(paper.id);
       return {
@@ -67,18 +74,35 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
         vector: at === undefined ? similarity.paper(paper) : similarity.candidate(at),
       };
     });
-    const ranked = pool.map((place, order) => {
-      const effect = feedbackEffect(similarity.candidate(place.at), given);
-      return { place, order, effect, score: place.score * effect.factor };
-    });
-    // Sunk last; otherwise by the adjusted score; ties keep the engine's order (newer first).
-    ranked.sort(
-      (x, y) => Number(x.effect.isSunk) - Number(y.effect.isSunk) || y.score - x.score || x.order - y.order,
-    );
-    return ranked.slice(0, limit).map(({ place, effect, score }) => ({
-      ...toPick(place.at, score, place.topic, place.matched),
-      because: effect.because,
-    }));
+    const effects = new Map<number, FeedbackEffect>();
+    const effectOf = (at: number) => {
+      let effect = effects.get(at);
+      if (!effect) {
+        effect = feedbackEffect(similarity.candidate(at), given);
+        effects.set(at, effect);
+      }
+      return effect;
+    };
+    for (let poolSize = 2 * limit; ; poolSize *= 4) {
+      const pool = engine.rankWith(topics, { limit: poolSize, isExcluded }, toPlace);
+      const ranked = pool.map((place, order) => {
+        const effect = effectOf(place.at);
+        return { place, order, effect, score: place.score * effect.factor };
+      });
+      // Sunk last; otherwise by the adjusted score; ties keep the engine's order (newer first).
+      ranked.sort(
+        (x, y) => Number(x.effect.isSunk) - Number(y.effect.isSunk) || y.score - x.score || x.order - y.order,
+      );
+      const last = ranked[limit - 1];
+      const lowest = pool.at(-1)?.score ?? 0;
+      const isWholePool = pool.length < poolSize;
+      if (isWholePool || (last && !last.effect.isSunk && last.score > lowest * (1 + feedbackRule.maxShift))) {
+        return ranked.slice(0, limit).map(({ place, effect, score }) => ({
+          ...toPick(place.at, score, place.topic, place.matched),
+          because: effect.because,
+        }));
+      }
+    }
   }
 
   return {

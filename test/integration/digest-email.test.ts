@@ -11,31 +11,20 @@ import { sql } from '../../src/db/sql.js';
 import { storedDigestPicks } from '../../src/digests/paper-rows.js';
 import { planDigests } from '../../src/digests/plan-digests.js';
 import { api, startTestApp, type TestApp, testConfig, testSecret } from '../support/app.js';
-import { cardsOf, escapeHtml, rawHeader, seedSamplePapers, textBlocksOf } from '../support/digest.js';
+import {
+  cardsOf,
+  escapeHtml,
+  rawHeader,
+  seedSamplePapers,
+  sendDigestTo,
+  textBlocksOf,
+} from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
 import { linkIn, pathOf, type ReceivedMail } from '../support/smtp-sink.js';
 
 const publicUrl = 'https://papers.example.org';
 // No scheduled tick or ingestion may fire during a test: the test plans the digests itself.
 const quietSchedules = { DIGEST_TICK_CRON: '0 0 1 1 *', INGEST_CRON: '0 0 1 1 *' };
-
-/** Plans today's digest for every active subscriber and waits for the email to `email`. */
-async function sendDigestTo(app: TestApp, email: string): Promise<{ mail: ReceivedMail; digestId: number }> {
-  const planned = await planDigests({ ctx: app.runtime.ctx, input: { mode: 'all' } });
-  expect(planned.digestIds).toHaveLength(1);
-  const digestId = planned.digestIds[0] as number;
-  const isForReader = (received: ReceivedMail) => received.envelopeTo.includes(email);
-  const mail = (await app.smtp.waitFor((received) => received.some(isForReader))).find(isForReader);
-  if (!mail) throw new Error('no digest email');
-  // The server's acceptance reaches the worker a moment after the sink has the message.
-  const status = () => app.runtime.db.value<string>(sql`select status from digests where id = ${digestId}`);
-  const deadline = Date.now() + 10_000;
-  while ((await status()) !== 'sent') {
-    if (Date.now() > deadline) throw new Error(`digest ${digestId} is ${await status()}, not sent`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { mail, digestId };
-}
 
 /** The titles a digest picked, in its order, as stored with it. */
 const pickedTitles = async (app: TestApp, digestId: number) =>

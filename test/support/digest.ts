@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { decodeHTML } from 'entities';
+import { expect } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import type { Paper, PaperSource } from '../../src/db/schema.js';
 import { sql } from '../../src/db/sql.js';
+import { planDigests } from '../../src/digests/plan-digests.js';
 import { handedOverNote } from '../../src/digests/send-digest.js';
 import { normalizePaper, type RawPaper } from '../../src/papers/normalize.js';
 import { parsePapersJson } from '../../src/papers/sources/json.js';
 import { type UpsertResult, upsertPapers } from '../../src/papers/store.js';
+import type { TestApp } from './app.js';
 import type { ReceivedMail } from './smtp-sink.js';
 
 /**
@@ -106,4 +109,25 @@ export async function handedOverAtCrash(db: Db): Promise<Set<string>> {
     await db.column<string>(sql`select s.email from digests d join subscribers s on s.id = d.subscriber_id
       where d.error = ${handedOverNote}`),
   );
+}
+
+/** Plans today's digest for every active subscriber and waits for the email to `email`. */
+export async function sendDigestTo(
+  app: TestApp,
+  email: string,
+): Promise<{ mail: ReceivedMail; digestId: number }> {
+  const planned = await planDigests({ ctx: app.runtime.ctx, input: { mode: 'all' } });
+  expect(planned.digestIds).toHaveLength(1);
+  const digestId = planned.digestIds[0] as number;
+  const isForReader = (received: ReceivedMail) => received.envelopeTo.includes(email);
+  const mail = (await app.smtp.waitFor((received) => received.some(isForReader))).find(isForReader);
+  if (!mail) throw new Error('no digest email');
+  // The server's acceptance reaches the worker a moment after the sink has the message.
+  const status = () => app.runtime.db.value<string>(sql`select status from digests where id = ${digestId}`);
+  const deadline = Date.now() + 10_000;
+  while ((await status()) !== 'sent') {
+    if (Date.now() > deadline) throw new Error(`digest ${digestId} is ${await status()}, not sent`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { mail, digestId };
 }

@@ -38,13 +38,20 @@ beforeAll(async () => {
   templates = await compileEmailTemplates();
 });
 
-function render(picks: DigestPick[], shown: number, topics = subscriber.topics) {
+/** A reader's feedback links as the send path makes them: a token per paper and direction. */
+const feedbackOf = (reader: string) => (pickIndex: number) => ({
+  more: `https://papers.example.org/feedback/f${reader.padEnd(22, 'R')}.0.${pickIndex.toString(36)}m.${'S'.repeat(22)}`,
+  less: `https://papers.example.org/feedback/f${reader.padEnd(22, 'R')}.0.${pickIndex.toString(36)}l.${'S'.repeat(22)}`,
+});
+
+function render(picks: DigestPick[], shown: number, topics = subscriber.topics, reader = 'ada') {
   const values = digestEmailValues({
     picks,
     shown,
     localDate: '2026-03-03',
     subscriber: { ...subscriber, topics },
     urls,
+    feedback: feedbackOf(reader),
   });
   return renderDigestEmail(templates, values);
 }
@@ -188,7 +195,21 @@ describe('the digest email for fixed papers', () => {
       const card = cards[i] as string;
       const block = blocks[i] as string;
       expect(card).toContain(`>${escapeHtml(want.paper.title)}</a>`);
-      expect(hrefsOf(card)).toEqual([want.page, ...want.links.map(([, url]) => url)]);
+      // Then the reader's own feedback links, named after the paper too.
+      const feedback = feedbackOf('ada')(i);
+      expect(hrefsOf(card)).toEqual([
+        want.page,
+        ...want.links.map(([, url]) => url),
+        feedback.more,
+        feedback.less,
+      ]);
+      expect(card).toContain(
+        `<a href="${feedback.more}" aria-label="More like this: ${escapeHtml(want.paper.title.slice(0, 20))}`,
+      );
+      expect(card).toContain(
+        `<a href="${feedback.less}" aria-label="Less like this: ${escapeHtml(want.paper.title.slice(0, 20))}`,
+      );
+      expect(flat(block)).toContain(`More like this: ${feedback.more} Less like this: ${feedback.less}`);
       for (const [label] of want.links) expect(card).toContain(`>${label}</a>`);
       expect(block.startsWith(`${i + 1}. ${want.paper.title}\n`)).toBe(true);
       expect(block.match(/^ {3}[A-Za-z ]+: https?:\/\/\S+$/gm)).toEqual(
@@ -337,6 +358,42 @@ describe('cards filled once and reused across digests', () => {
     expect(renderFor('diffusion models', ['diffusion models', 'denoising'])).toEqual(first);
   });
 
+  it("puts each reader's own feedback links into the cards filled for another", () => {
+    const first = render(picksFor('agents', ['agents']), 12, ['agents'], 'ada');
+    const second = render(picksFor('agents', ['agents']), 12, ['agents'], 'grace');
+    const ada = feedbackOf('ada');
+    const grace = feedbackOf('grace');
+    cardsOf(second.html).forEach((card, i) => {
+      expect(hrefsOf(card).slice(-2)).toEqual([grace(i).more, grace(i).less]);
+      expect(card).not.toContain(ada(i).more);
+    });
+    expect(second.text).not.toContain('fadaRR');
+    expect(second.html.replaceAll('grace', 'adaRR')).toBe(first.html);
+    expect(second.text.replaceAll('grace', 'adaRR')).toBe(first.text);
+    // No stand-in is ever left behind.
+    expect(`${first.html}${first.text}${second.html}${second.text}`).not.toContain('\u0002');
+  });
+
+  it('says which liked or disliked paper moved a card', () => {
+    const [one, two] = papers as [Paper, Paper];
+    const picks: DigestPick[] = [
+      {
+        ...pick(one, 'agents', ['agents']),
+        because: { kind: 'more', title: 'Sparse Mixtures of Denoisers for Video' },
+      },
+      { ...pick(two, 'agents', ['agents']), because: { kind: 'less', title: 'A survey of surveys' } },
+    ];
+    const { html, text } = render(picks, 2, ['agents']);
+    const [first, second] = cardsOf(html) as [string, string];
+    expect(first).toContain(
+      'Ranked higher: similar to “Sparse Mixtures of Denoisers for Video”, which you wanted more of',
+    );
+    expect(second).toContain('Ranked lower: similar to “A survey of surveys”, which you wanted less of');
+    expect(flat(text)).toContain(
+      'Ranked higher: similar to “Sparse Mixtures of Denoisers for Video”, which you wanted more of',
+    );
+  });
+
   it('numbers the cards in the text part whatever position a card was first filled at', () => {
     // Card 1 is filled at position 1 first, then shown at 10, 11 and 12 in the other orders.
     renderFor('agents', ['agents']);
@@ -346,8 +403,11 @@ describe('cards filled once and reused across digests', () => {
     expect(blocks.map((block) => /numbered (\d+)/.exec(block)?.[1])).toEqual(
       papers.map((_, i) => String(11 - i)),
     );
-    // A two-digit number moves the title over by a column: its wrapped lines still fit 72 columns.
-    for (const line of reversed.text.split('\n')) expect([...line].length).toBeLessThanOrEqual(72);
+    // A two-digit number moves the title over by a column: its wrapped lines still fit 72 columns
+    // (a URL longer than that has a line of its own).
+    for (const line of reversed.text.split('\n')) {
+      if (!/^ *https:\/\/\S+$/.test(line)) expect([...line].length, line).toBeLessThanOrEqual(72);
+    }
   });
 });
 

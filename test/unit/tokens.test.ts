@@ -105,4 +105,34 @@ describe('link tokens', () => {
     const other = createTokens('another-secret-key-0123456789abcdefgh');
     expect(other.verify(tokens.sign('manage', subject, now), 'manage', subject, now)).toBe(false);
   });
+
+  it('sign a feedback detail with the id: altering it, leaving it out or adding one breaks the token', () => {
+    const sign = tokens.signer('feedback', subject, now);
+    const more = sign('3m');
+    const less = sign('3l');
+    expect(tokens.verify(more, 'feedback', subject, days(3650))).toBe(true);
+    expect(tokens.peek(more, 'feedback')).toBe(42);
+    expect(tokens.peekDetail(more, 'feedback')).toBe('3m');
+    expect(tokens.peekDetail(less, 'feedback')).toBe('3l');
+    // One sealed id for both links of a digest; the signatures differ.
+    expect(more.split('.')[0]).toBe(less.split('.')[0]);
+    const [head, expiry, , signature] = more.split('.');
+    expect(tokens.verify(`${head}.${expiry}.3l.${signature}`, 'feedback', subject, now)).toBe(false);
+    expect(tokens.verify(`${head}.${expiry}.4m.${signature}`, 'feedback', subject, now)).toBe(false);
+    expect(tokens.verify(`${head}.${expiry}.${signature}`, 'feedback', subject, now)).toBe(false);
+    expect(tokens.verify(more, 'feedback', { ...subject, tokenSalt: newTokenSalt() }, now)).toBe(false);
+    // Other purposes take no detail, and a feedback token is nothing else.
+    const digest = tokens.sign('digest', subject, now);
+    const [dHead, dExpiry, dSignature] = digest.split('.');
+    expect(tokens.peek(`${dHead}.${dExpiry}.3m.${dSignature}`, 'digest')).toBeUndefined();
+    expect(tokens.peek(more, 'digest')).toBeUndefined();
+    expect(tokens.peek(`d${more.slice(1)}`, 'digest')).toBeUndefined();
+    expect(tokens.peek(digest, 'feedback')).toBeUndefined();
+    // Only the shape a feedback detail has: a place in base 36, then m or l.
+    for (const detail of ['', 'm', '3x', '3M', '12345m', '3m.', '../m']) {
+      expect(() => sign(detail), detail).toThrow();
+    }
+    expect(() => tokens.sign('feedback', subject, now)).toThrow();
+    expect(() => tokens.signer('digest', subject, now)('3m')).toThrow();
+  });
 });
