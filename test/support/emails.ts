@@ -19,6 +19,11 @@ const urls = {
   manage: `${base}/manage/m1.0.BBBBBBBBBBBBBBBBBBBBBB`,
   unsubscribe: `${base}/unsubscribe/u1.0.CCCCCCCCCCCCCCCCCCCCCC`,
 };
+/** A reader's feedback links as the send path makes them: one token per paper and direction. */
+const feedback = (pickIndex: number) => ({
+  more: `${base}/feedback/fFFFFFFFFFFFFFFFFFFFFFF.0.${pickIndex.toString(36)}m.DDDDDDDDDDDDDDDDDDDDDD`,
+  less: `${base}/feedback/fFFFFFFFFFFFFFFFFFFFFFF.0.${pickIndex.toString(36)}l.DDDDDDDDDDDDDDDDDDDDDD`,
+});
 const topics = ['diffusion models', 'sparse attention', 'cat:cs.CL "speculative decoding"'];
 const email = 'ada@example.org';
 
@@ -65,7 +70,8 @@ function digest(templates: EmailTemplates, options: { papers: number; weekly?: b
   // As send-digest.ts does: as many cards as the subscriber allows and the 100 KB budget holds.
   const { html, text } = renderDigestWithinBudget(
     templates,
-    (shown) => digestEmailValues({ picks: chosen, shown, localDate: '2026-03-03', subscriber, urls }),
+    (shown) =>
+      digestEmailValues({ picks: chosen, shown, localDate: '2026-03-03', subscriber, urls, feedback }),
     options.papers,
   );
   return { html, text };
