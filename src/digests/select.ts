@@ -1,12 +1,7 @@
 import type { Db } from '../db/client.js';
 import type { FeedbackKind, Paper } from '../db/schema.js';
 import { sql } from '../db/sql.js';
-import {
-  createSimilarity,
-  type FeedbackEffect,
-  feedbackEffect,
-  feedbackRule,
-} from '../feedback/similarity.js';
+import { createSimilarity, type FeedbackEffect, feedbackRule } from '../feedback/similarity.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
@@ -75,18 +70,12 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
       };
     });
     const effects = new Map<number, FeedbackEffect>();
-    const effectOf = (at: number) => {
-      let effect = effects.get(at);
-      if (!effect) {
-        effect = feedbackEffect(similarity.candidate(at), given);
-        effects.set(at, effect);
-      }
-      return effect;
-    };
     for (let poolSize = 2 * limit; ; poolSize *= 4) {
       const pool = engine.rankWith(topics, { limit: poolSize, isExcluded }, toPlace);
+      const fresh = pool.map((place) => place.at).filter((at) => !effects.has(at));
+      similarity.effects(fresh, given).forEach((effect, i) => effects.set(fresh[i] as number, effect));
       const ranked = pool.map((place, order) => {
-        const effect = effectOf(place.at);
+        const effect = effects.get(place.at) as FeedbackEffect;
         return { place, order, effect, score: place.score * effect.factor };
       });
       // Sunk last; otherwise by the adjusted score; ties keep the engine's order (newer first).

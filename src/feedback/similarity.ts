@@ -41,6 +41,12 @@ function featuresOf(paper: SimilarityPaper): Map<string, number> {
 }
 
 /**
+ * The features a vector keeps: a paper's heaviest, which say what it is about (its rare title words,
+ * authors, keywords). Near-copies keep the same ones; and a cosine then costs tens of steps, not hundreds.
+ */
+const vectorLength = 32;
+
+/**
  * Vectors over one set of candidate papers, whose document frequencies give the IDF: candidates'
  * vectors by their place in the set, and any other paper's (a reader's feedback) by its id, each made
  * once per set. Built on first use: a run whose readers gave no feedback pays nothing.
@@ -57,23 +63,26 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     featureIds: Map<string, number>,
     df: readonly number[],
   ): PaperVector {
-    const entries: [number, number][] = [];
     const count = candidates.length;
-    let norm = 0;
+    const weighted: { feature: string; id: number | undefined; weight: number }[] = [];
     for (const [feature, raw] of features) {
       const id = featureIds.get(feature);
       // Rare everywhere: a feature no candidate has gets the highest IDF. It cannot be shared with a
       // candidate, but it counts in the length, so a paper is not "similar" on the little it shares.
       const idf = Math.log(1 + count / (1 + (id === undefined ? 0 : (df[id] as number))));
-      const weight = (1 + Math.log(raw)) * idf;
-      norm += weight * weight;
-      if (id !== undefined) entries.push([id, weight]);
+      weighted.push({ feature, id, weight: (1 + Math.log(raw)) * idf });
     }
-    entries.sort((x, y) => x[0] - y[0]);
+    weighted.sort((x, y) => y.weight - x.weight || (x.feature < y.feature ? -1 : 1));
+    const kept = weighted.slice(0, vectorLength);
+    let norm = 0;
+    for (const { weight } of kept) norm += weight * weight;
     const length = Math.sqrt(norm) || 1;
+    const entries = kept
+      .filter((entry) => entry.id !== undefined)
+      .sort((x, y) => (x.id as number) - (y.id as number));
     return {
-      ids: Uint32Array.from(entries, (entry) => entry[0]),
-      weights: Float32Array.from(entries, (entry) => entry[1] / length),
+      ids: Uint32Array.from(entries, (entry) => entry.id as number),
+      weights: Float32Array.from(entries, (entry) => entry.weight / length),
     };
   }
 
@@ -101,7 +110,45 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     return built;
   };
 
+  /** One feedback paper's weights by feature id, spread out while the pool is scored against it. */
+  let spread: Float32Array | undefined;
+
+  /**
+   * `feedbackEffect` for many candidates at once, the same numbers: each feedback vector is spread
+   * into a dense array once and every candidate's features read from it, instead of merging each
+   * pair of vectors.
+   */
+  function effects(places: readonly number[], feedback: readonly FeedbackVector[]): FeedbackEffect[] {
+    const { featureIds } = ready();
+    spread ??= new Float32Array(featureIds.size);
+    const dense = spread;
+    const closest = places.map(() => ({ more: 0, less: 0, toMore: -1, toLess: -1 }));
+    feedback.forEach((given, f) => {
+      const { ids, weights } = given.vector;
+      for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = weights[k] as number;
+      places.forEach((at, i) => {
+        const { ids: cIds, weights: cWeights } = ready().vectors[at] as PaperVector;
+        let sum = 0;
+        for (let k = 0; k < cIds.length; k++)
+          sum += (cWeights[k] as number) * (dense[cIds[k] as number] as number);
+        const best = closest[i] as (typeof closest)[number];
+        if (given.kind === 'more' && sum > best.more) {
+          best.more = sum;
+          best.toMore = f;
+        } else if (given.kind === 'less' && sum > best.less) {
+          best.less = sum;
+          best.toLess = f;
+        }
+      });
+      for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = 0;
+    });
+    return closest.map((best) =>
+      effectOf(best.more, best.less, feedback[best.toMore], feedback[best.toLess]),
+    );
+  }
+
   return {
+    effects,
     /** The vector of the candidate at `at`. */
     candidate(at: number): PaperVector {
       return ready().vectors[at] as PaperVector;
@@ -163,6 +210,29 @@ export interface FeedbackEffect {
 
 const unchanged: FeedbackEffect = { factor: 1, isSunk: false };
 
+/** The effect of the closest liked and disliked papers (`undefined`: none with a positive cosine). */
+function effectOf(
+  more: number,
+  less: number,
+  closestMore: FeedbackVector | undefined,
+  closestLess: FeedbackVector | undefined,
+): FeedbackEffect {
+  if (!closestMore && !closestLess) return unchanged;
+  const { maxShift, fullAt, nearDuplicate, showFrom } = feedbackRule;
+  if (closestLess && less >= nearDuplicate && less > more) {
+    return { factor: 1, isSunk: true, because: { kind: 'less', title: closestLess.title } };
+  }
+  const shift = Math.max(-1, Math.min(1, (more - less) / fullAt)) * maxShift;
+  const closest = more >= less ? closestMore : closestLess;
+  const isShown = closest !== undefined && Math.max(more, less) >= showFrom && shift !== 0;
+  return {
+    factor: 1 + shift,
+    isSunk: false,
+    because: isShown ? { kind: closest === closestMore ? 'more' : 'less', title: closest.title } : undefined,
+  };
+}
+
+/** The rule for one paper, pair by pair: what `Similarity.effects` computes for many at once. */
 export function feedbackEffect(paper: PaperVector, feedback: readonly FeedbackVector[]): FeedbackEffect {
   let more = 0;
   let less = 0;
@@ -178,17 +248,5 @@ export function feedbackEffect(paper: PaperVector, feedback: readonly FeedbackVe
       closestLess = given;
     }
   }
-  if (!closestMore && !closestLess) return unchanged;
-  const { maxShift, fullAt, nearDuplicate, showFrom } = feedbackRule;
-  if (closestLess && less >= nearDuplicate && less > more) {
-    return { factor: 1, isSunk: true, because: { kind: 'less', title: closestLess.title } };
-  }
-  const shift = Math.max(-1, Math.min(1, (more - less) / fullAt)) * maxShift;
-  const closest = more >= less ? closestMore : closestLess;
-  const isShown = closest !== undefined && Math.max(more, less) >= showFrom && shift !== 0;
-  return {
-    factor: 1 + shift,
-    isSunk: false,
-    because: isShown ? { kind: closest === closestMore ? 'more' : 'less', title: closest.title } : undefined,
-  };
+  return effectOf(more, less, closestMore, closestLess);
 }
