@@ -1,4 +1,5 @@
 import { delivery } from './delivery.js';
+import { feedback } from './feedback.js';
 import type { Benchmark } from './harness.js';
 import { http } from './http.js';
 import { ingest } from './ingest.js';
@@ -8,4 +9,13 @@ import { render } from './render.js';
 import { scaleOut } from './scale-out.js';
 
 /** Every benchmark `npm run bench` knows, in the order it runs them. Add new ones here. */
-export const benchmarks: readonly Benchmark[] = [matching, render, ingest, delivery, http, preview, scaleOut];
+export const benchmarks: readonly Benchmark[] = [
+  matching,
+  render,
+  ingest,
+  delivery,
+  http,
+  preview,
+  scaleOut,
+  feedback,
+];

@@ -73,7 +73,9 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
     for (let poolSize = 2 * limit; ; poolSize *= 4) {
       const pool = engine.rankWith(topics, { limit: poolSize, isExcluded }, toPlace);
       const fresh = pool.map((place) => place.at).filter((at) => !effects.has(at));
-      similarity.effects(fresh, given).forEach((effect, i) => effects.set(fresh[i] as number, effect));
+      similarity.effects(fresh, given).forEach((effect, i) => {
+        effects.set(fresh[i] as number, effect);
+      });
       const ranked = pool.map((place, order) => {
         const effect = effects.get(place.at) as FeedbackEffect;
         return { place, order, effect, score: place.score * effect.factor };

@@ -9,6 +9,8 @@ export interface SimilarityPaper {
   authors: readonly string[];
   categories: readonly string[];
   aiKeywords?: readonly string[] | null;
+  /** Its text may change with an update: features are kept per id and update. */
+  updatedAt?: Date;
 }
 
 /** A paper as a unit-length TF-IDF vector: feature ids ascending, and their weights. */
@@ -24,19 +26,61 @@ export interface PaperVector {
  */
 const weights = { title: 3, keywords: 2, abstract: 1, author: 2, category: 0.5 };
 
-/** Each feature of a paper and its raw weight (summed occurrences), before IDF. */
-function featuresOf(paper: SimilarityPaper): Map<string, number> {
-  const features = new Map<string, number>();
-  const add = (feature: string, weight: number) =>
-    features.set(feature, (features.get(feature) ?? 0) + weight);
+/** A token's feature (`t:` and its stem), or null for a stop word: made once per distinct token. */
+const textFeatures = new Map<string, string | null>();
+
+function textFeatureOf(token: string): string | null {
+  let feature = textFeatures.get(token);
+  if (feature === undefined) {
+    feature = isStopword(token) ? null : `t:${stem(token)}`;
+    if (textFeatures.size >= 200_000) textFeatures.clear();
+    textFeatures.set(token, feature);
+  }
+  return feature;
+}
+
+/** A paper's features and their raw weights (summed occurrences, before IDF), in order of appearance. */
+interface Features {
+  names: string[];
+  raw: number[];
+}
+
+/**
+ * Features by paper (id and last update), kept across candidate sets: a reader's feedback papers and
+ * the candidates of the next set are mostly the same papers, and tokenizing is the costly part.
+ */
+const featureCache = new Map<string, Features>();
+const featureCacheSize = 5_000;
+
+function featuresOf(paper: SimilarityPaper): Features {
+  const key = `${paper.id}:${paper.updatedAt?.getTime() ?? 0}`;
+  const cached = featureCache.get(key);
+  if (cached) return cached;
+  const at = new Map<string, number>();
+  const features: Features = { names: [], raw: [] };
+  const add = (feature: string, weight: number) => {
+    const i = at.get(feature);
+    if (i === undefined) {
+      at.set(feature, features.names.length);
+      features.names.push(feature);
+      features.raw.push(weight);
+    } else {
+      features.raw[i] = (features.raw[i] as number) + weight;
+    }
+  };
   const addText = (text: string, weight: number) => {
-    for (const token of tokenize(text)) if (!isStopword(token)) add(`t:${stem(token)}`, weight);
+    for (const token of tokenize(text)) {
+      const feature = textFeatureOf(token);
+      if (feature !== null) add(feature, weight);
+    }
   };
   addText(paper.title, weights.title);
   for (const keyword of paper.aiKeywords ?? []) addText(keyword, weights.keywords);
   addText(paper.abstract, weights.abstract);
   for (const author of paper.authors) add(`a:${tokenize(author).join(' ')}`, weights.author);
   for (const category of paper.categories) add(`c:${category.toLowerCase()}`, weights.category);
+  if (featureCache.size >= featureCacheSize) featureCache.delete(featureCache.keys().next().value as string);
+  featureCache.set(key, features);
   return features;
 }
 
@@ -44,7 +88,9 @@ function featuresOf(paper: SimilarityPaper): Map<string, number> {
  * The features a vector keeps: a paper's heaviest, which say what it is about (its rare title words,
  * authors, keywords). Near-copies keep the same ones; and a cosine then costs tens of steps, not hundreds.
  */
-const vectorLength = 32;
+const vectorLength = 64;
+/** More features than any paper has (its place in the list is packed below its id). */
+const placeRange = 2 ** 20;
 
 /**
  * Vectors over one set of candidate papers, whose document frequencies give the IDF: candidates'
@@ -52,38 +98,47 @@ const vectorLength = 32;
  * once per set. Built on first use: a run whose readers gave no feedback pays nothing.
  */
 export function createSimilarity(candidates: readonly SimilarityPaper[]) {
-  let built:
-    | { featureIds: Map<string, number>; documentFrequency: number[]; vectors: PaperVector[] }
-    | undefined;
+  let built: { featureIds: Map<string, number>; idfOf: Float64Array; vectors: PaperVector[] } | undefined;
   const others = new Map<number, PaperVector>();
   const maxOthers = 20_000;
 
-  function vectorFrom(
-    features: Map<string, number>,
-    featureIds: Map<string, number>,
-    df: readonly number[],
-  ): PaperVector {
-    const count = candidates.length;
-    const weighted: { feature: string; id: number | undefined; weight: number }[] = [];
-    for (const [feature, raw] of features) {
-      const id = featureIds.get(feature);
+  function vectorFrom(features: Features, idfOf: Float64Array, featureIds: Map<string, number>): PaperVector {
+    const { names, raw } = features;
+    const unknownIdf = Math.log(1 + candidates.length);
+    const ids = new Int32Array(names.length);
+    const weighted = new Float64Array(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const id = featureIds.get(names[i] as string) ?? -1;
+      ids[i] = id;
       // Rare everywhere: a feature no candidate has gets the highest IDF. It cannot be shared with a
       // candidate, but it counts in the length, so a paper is not "similar" on the little it shares.
-      const idf = Math.log(1 + count / (1 + (id === undefined ? 0 : (df[id] as number))));
-      weighted.push({ feature, id, weight: (1 + Math.log(raw)) * idf });
+      weighted[i] = (1 + Math.log(raw[i] as number)) * (id === -1 ? unknownIdf : (idfOf[id] as number));
     }
-    weighted.sort((x, y) => y.weight - x.weight || (x.feature < y.feature ? -1 : 1));
-    const kept = weighted.slice(0, vectorLength);
+    // The heaviest features; on a tie the ones that appeared first. The cut is the weight of the last
+    // one kept, found by a native sort of the weights alone.
+    const cut =
+      names.length <= vectorLength ? -1 : (weighted.slice().sort()[names.length - vectorLength] as number);
+    let atCut = vectorLength;
+    for (const weight of weighted) if (weight > cut) atCut--;
+    // Kept and known features as `id · 2^20 + place`, sorted: ids ascending (exact in a double).
+    const keys: number[] = [];
     let norm = 0;
-    for (const { weight } of kept) norm += weight * weight;
+    for (let i = 0; i < names.length; i++) {
+      const weight = weighted[i] as number;
+      if (weight > cut || (weight === cut && atCut-- > 0)) {
+        norm += weight * weight;
+        if ((ids[i] as number) !== -1) keys.push((ids[i] as number) * placeRange + i);
+      }
+    }
+    const sorted = Float64Array.from(keys).sort();
     const length = Math.sqrt(norm) || 1;
-    const entries = kept
-      .filter((entry) => entry.id !== undefined)
-      .sort((x, y) => (x.id as number) - (y.id as number));
-    return {
-      ids: Uint32Array.from(entries, (entry) => entry.id as number),
-      weights: Float32Array.from(entries, (entry) => entry.weight / length),
-    };
+    const vector = { ids: new Uint32Array(sorted.length), weights: new Float32Array(sorted.length) };
+    for (let k = 0; k < sorted.length; k++) {
+      const key = sorted[k] as number;
+      vector.ids[k] = Math.floor(key / placeRange);
+      vector.weights[k] = (weighted[key % placeRange] as number) / length;
+    }
+    return vector;
   }
 
   function build() {
@@ -91,7 +146,7 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     const documentFrequency: number[] = [];
     const all = candidates.map(featuresOf);
     for (const features of all) {
-      for (const feature of features.keys()) {
+      for (const feature of features.names) {
         let id = featureIds.get(feature);
         if (id === undefined) {
           id = featureIds.size;
@@ -101,8 +156,9 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
         documentFrequency[id] = (documentFrequency[id] as number) + 1;
       }
     }
-    const vectors = all.map((features) => vectorFrom(features, featureIds, documentFrequency));
-    return { featureIds, documentFrequency, vectors };
+    const idfOf = Float64Array.from(documentFrequency, (df) => Math.log(1 + candidates.length / (1 + df)));
+    const vectors = all.map((features) => vectorFrom(features, idfOf, featureIds));
+    return { featureIds, idfOf, vectors };
   }
 
   const ready = () => {
@@ -110,40 +166,64 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     return built;
   };
 
-  /** One feedback paper's weights by feature id, spread out while the pool is scored against it. */
-  let spread: Float32Array | undefined;
+  /** A sparse vector's weights by feature id, spread out while the pool is scored against it. */
+  let spread: Float64Array | undefined;
+
+  /** `out[i] = dot(vector of places[i], vector)`: the vector spread once, each place's features read. */
+  function dots(places: readonly number[], vector: SparseVector, out: Float64Array) {
+    const { vectors, featureIds } = ready();
+    spread ??= new Float64Array(featureIds.size);
+    const dense = spread;
+    const { ids, weights } = vector;
+    for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = weights[k] as number;
+    for (let i = 0; i < places.length; i++) {
+      const { ids: placeIds, weights: placeWeights } = vectors[places[i] as number] as PaperVector;
+      let sum = 0;
+      for (let k = 0; k < placeIds.length; k++) {
+        sum += (placeWeights[k] as number) * (dense[placeIds[k] as number] as number);
+      }
+      out[i] = sum;
+    }
+    for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = 0;
+  }
 
   /**
-   * `feedbackEffect` for many candidates at once, the same numbers: each feedback vector is spread
-   * into a dense array once and every candidate's features read from it, instead of merging each
-   * pair of vectors.
+   * `feedbackEffect` for many candidates at once, the same numbers: each vector is spread into a
+   * dense array once and every candidate's features read from it, instead of merging pairs.
    */
   function effects(places: readonly number[], feedback: readonly FeedbackVector[]): FeedbackEffect[] {
-    const { featureIds } = ready();
-    spread ??= new Float32Array(featureIds.size);
-    const dense = spread;
-    const closest = places.map(() => ({ more: 0, less: 0, toMore: -1, toLess: -1 }));
+    const count = places.length;
+    const profile = profileOf(feedback);
+    const toward = new Float64Array(count);
+    const away = new Float64Array(count);
+    if (profile.more) dots(places, profile.more, toward);
+    if (profile.less) dots(places, profile.less, away);
+    const more = new Float64Array(count);
+    const less = new Float64Array(count);
+    const toMore = new Int32Array(count).fill(-1);
+    const toLess = new Int32Array(count).fill(-1);
+    const similarity = new Float64Array(count);
     feedback.forEach((given, f) => {
-      const { ids, weights } = given.vector;
-      for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = weights[k] as number;
-      places.forEach((at, i) => {
-        const { ids: cIds, weights: cWeights } = ready().vectors[at] as PaperVector;
-        let sum = 0;
-        for (let k = 0; k < cIds.length; k++)
-          sum += (cWeights[k] as number) * (dense[cIds[k] as number] as number);
-        const best = closest[i] as (typeof closest)[number];
-        if (given.kind === 'more' && sum > best.more) {
-          best.more = sum;
-          best.toMore = f;
-        } else if (given.kind === 'less' && sum > best.less) {
-          best.less = sum;
-          best.toLess = f;
+      dots(places, given.vector, similarity);
+      const [best, to] = given.kind === 'more' ? [more, toMore] : [less, toLess];
+      for (let i = 0; i < count; i++) {
+        if ((similarity[i] as number) > (best[i] as number)) {
+          best[i] = similarity[i] as number;
+          to[i] = f;
         }
-      });
-      for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = 0;
+      }
     });
-    return closest.map((best) =>
-      effectOf(best.more, best.less, feedback[best.toMore], feedback[best.toLess]),
+    return places.map((_, i) =>
+      effectOf(
+        {
+          toward: toward[i] as number,
+          away: away[i] as number,
+          more: more[i] as number,
+          less: less[i] as number,
+        },
+        feedback[toMore[i] as number],
+        feedback[toLess[i] as number],
+      ),
     );
   }
 
@@ -157,8 +237,8 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     paper(paper: SimilarityPaper): PaperVector {
       let vector = others.get(paper.id);
       if (!vector) {
-        const { featureIds, documentFrequency } = ready();
-        vector = vectorFrom(featuresOf(paper), featureIds, documentFrequency);
+        const { featureIds, idfOf } = ready();
+        vector = vectorFrom(featuresOf(paper), idfOf, featureIds);
         if (others.size >= maxOthers) others.clear();
         others.set(paper.id, vector);
       }
@@ -168,8 +248,14 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
 }
 export type Similarity = ReturnType<typeof createSimilarity>;
 
+/** A sparse vector: ids ascending, and their weights. */
+export interface SparseVector {
+  ids: Uint32Array;
+  weights: ArrayLike<number>;
+}
+
 /** Cosine of two unit vectors: the sum over the features both have. */
-export function cosine(a: PaperVector, b: PaperVector): number {
+export function cosine(a: SparseVector, b: SparseVector): number {
   let sum = 0;
   let i = 0;
   let j = 0;
@@ -190,14 +276,40 @@ export interface FeedbackVector {
   vector: PaperVector;
 }
 
+/** The unit-length mean of some unit vectors (Rocchio's centroid); undefined for none. */
+function centroidOf(vectors: readonly PaperVector[]): SparseVector | undefined {
+  if (vectors.length === 0) return undefined;
+  const sums = new Map<number, number>();
+  for (const { ids, weights } of vectors) {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      sums.set(id, (sums.get(id) ?? 0) + (weights[k] as number));
+    }
+  }
+  const ids = Uint32Array.from(sums.keys()).sort();
+  let norm = 0;
+  for (const id of ids) norm += (sums.get(id) as number) ** 2;
+  const length = Math.sqrt(norm) || 1;
+  return { ids, weights: Float64Array.from(ids, (id) => (sums.get(id) as number) / length) };
+}
+
+/** What the reader's feedback has in common: the centroid of the papers liked, and of those disliked. */
+function profileOf(feedback: readonly FeedbackVector[]) {
+  const of = (kind: FeedbackKind) =>
+    centroidOf(feedback.filter((given) => given.kind === kind).map((given) => given.vector));
+  return { more: of('more'), less: of('less') };
+}
+
 /**
- * How feedback moves a matched paper (docs/ARCHITECTURE.md, "Feedback"): its score is multiplied by a
- * factor within 1 ± `maxShift`, toward papers liked and away from papers disliked, by the cosine of
- * the closest of each (a cosine of `fullAt` or more moves it all the way). A paper that near-duplicates
- * a disliked one (cosine ≥ `nearDuplicate`, and closer to it than to any liked one) sinks below every
- * other pick. Feedback never adds a paper: only what the reader's topics matched is re-ranked.
+ * How feedback moves a matched paper (docs/ARCHITECTURE.md, "Feedback"), Rocchio's way: toward what
+ * the papers liked have in common and away from what the disliked ones have, by the paper's cosine to
+ * each centroid. Its score is multiplied by `1 + maxShift · clamp((toward − away) / fullAt, −1, 1)`:
+ * within 1 ± `maxShift`. A paper that near-duplicates one disliked paper (cosine ≥ `nearDuplicate`,
+ * and closer to it than to any liked one) sinks below every other pick. The card names the liked (or
+ * disliked) paper closest to it when the move is at least `showFrom` of the full one. Feedback never
+ * adds a paper: only what the reader's topics matched is re-ranked.
  */
-export const feedbackRule = { maxShift: 0.25, fullAt: 0.35, nearDuplicate: 0.8, showFrom: 0.1 };
+export const feedbackRule = { maxShift: 0.25, fullAt: 0.15, nearDuplicate: 0.8, showFrom: 0.25 };
 
 export interface FeedbackEffect {
   /** Multiplies the paper's score. */
@@ -210,43 +322,57 @@ export interface FeedbackEffect {
 
 const unchanged: FeedbackEffect = { factor: 1, isSunk: false };
 
-/** The effect of the closest liked and disliked papers (`undefined`: none with a positive cosine). */
+/** One paper's cosines: to the two centroids, and to the closest liked and disliked papers. */
+interface Closeness {
+  toward: number;
+  away: number;
+  more: number;
+  less: number;
+}
+
 function effectOf(
-  more: number,
-  less: number,
+  closeness: Closeness,
   closestMore: FeedbackVector | undefined,
   closestLess: FeedbackVector | undefined,
 ): FeedbackEffect {
-  if (!closestMore && !closestLess) return unchanged;
+  const { toward, away, more, less } = closeness;
   const { maxShift, fullAt, nearDuplicate, showFrom } = feedbackRule;
   if (closestLess && less >= nearDuplicate && less > more) {
     return { factor: 1, isSunk: true, because: { kind: 'less', title: closestLess.title } };
   }
-  const shift = Math.max(-1, Math.min(1, (more - less) / fullAt)) * maxShift;
-  const closest = more >= less ? closestMore : closestLess;
-  const isShown = closest !== undefined && Math.max(more, less) >= showFrom && shift !== 0;
+  const move = Math.max(-1, Math.min(1, (toward - away) / fullAt));
+  if (move === 0) return unchanged;
+  const closest = move > 0 ? closestMore : closestLess;
   return {
-    factor: 1 + shift,
+    factor: 1 + move * maxShift,
     isSunk: false,
-    because: isShown ? { kind: closest === closestMore ? 'more' : 'less', title: closest.title } : undefined,
+    because:
+      closest && Math.abs(move) >= showFrom
+        ? { kind: move > 0 ? 'more' : 'less', title: closest.title }
+        : undefined,
   };
 }
 
 /** The rule for one paper, pair by pair: what `Similarity.effects` computes for many at once. */
 export function feedbackEffect(paper: PaperVector, feedback: readonly FeedbackVector[]): FeedbackEffect {
-  let more = 0;
-  let less = 0;
+  const profile = profileOf(feedback);
+  const closeness: Closeness = {
+    toward: profile.more ? cosine(paper, profile.more) : 0,
+    away: profile.less ? cosine(paper, profile.less) : 0,
+    more: 0,
+    less: 0,
+  };
   let closestMore: FeedbackVector | undefined;
   let closestLess: FeedbackVector | undefined;
   for (const given of feedback) {
     const similarity = cosine(paper, given.vector);
-    if (given.kind === 'more' && similarity > more) {
-      more = similarity;
+    if (given.kind === 'more' && similarity > closeness.more) {
+      closeness.more = similarity;
       closestMore = given;
-    } else if (given.kind === 'less' && similarity > less) {
-      less = similarity;
+    } else if (given.kind === 'less' && similarity > closeness.less) {
+      closeness.less = similarity;
       closestLess = given;
     }
   }
-  return effectOf(more, less, closestMore, closestLess);
+  return effectOf(closeness, closestMore, closestLess);
 }

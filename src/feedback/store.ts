@@ -65,7 +65,7 @@ export async function listFeedback(db: Db, subscriberId: number): Promise<Feedba
 }
 
 /** Re-ranking reads at most this many of a reader's latest feedback. */
-export const feedbackReadLimit = 100;
+export const feedbackReadLimit = 50;
 
 /** The papers the reader gave feedback on, newest first, as re-ranking reads them. */
 export async function feedbackPapers(

@@ -117,9 +117,12 @@ describe('feedback re-ranking', () => {
     ];
     const twins = papers.map((paper) => {
       // Same authors, categories and words, another id: a paper posted again, or its sequel.
-      if (paper === likedTwin) return { ...liked, id: paper.id, title: `${liked.title} revisited` };
+      // (A changed text comes with a new update time, as ingestion stores it.)
+      const updatedAt = new Date(now + 1);
+      if (paper === likedTwin)
+        return { ...liked, id: paper.id, updatedAt, title: `${liked.title} revisited` };
       if (paper === dislikedTwin)
-        return { ...disliked, id: paper.id, abstract: `${disliked.abstract} Code is available.` };
+        return { ...disliked, id: paper.id, updatedAt, abstract: `${disliked.abstract} Code is available.` };
       return paper;
     });
     const candidates = createDigestCandidates(twins);
