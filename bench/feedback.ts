@@ -6,11 +6,13 @@ import { parseTopic } from '../src/topics/parse.js';
 import { isStopword, tokenize } from '../src/topics/tokens.js';
 import { type ExamplePaper, generatePapers, readExamplePapers } from './fixtures/papers.js';
 import { createRandom, type Random } from './fixtures/random.js';
-import { type Benchmark, type BenchResult, format, type TargetCheck } from './harness.js';
+import { type Benchmark, type BenchResult, format, median, type TargetCheck } from './harness.js';
 
 const targets = { precisionGainAtDay10: 0.15 };
 const day = 86_400_000;
 const shown = 10;
+/** The send path's candidates: papers first seen in the last 15 days (`longestWindowMs`). */
+const candidateDays = 15;
 /** Each wrong click: a "more" on a paper outside the hidden interest, or a "less" on one inside. */
 const noise = 0.1;
 
@@ -152,10 +154,29 @@ export const feedback: Benchmark = {
     let pickMs = 0;
     let plainMs = 0;
     let picks = 0;
+    const buildMs: number[] = [];
+    const setSizes: number[] = [];
     for (let d = 0; d < days; d++) {
       const today = byDay[d] as Paper[];
-      const candidates = createDigestCandidates(today);
+      // As a worker holds them: every paper first seen in the longest window; today's are offered.
+      const candidates = createDigestCandidates(
+        byDay.slice(Math.max(0, d - candidateDays + 1), d + 1).flat(),
+      );
       const windowStart = new Date(start + d * day);
+      // The candidates' vectors, made once per set and worker (on the first pick with feedback).
+      const building = performance.now();
+      pickDigestPapers(
+        candidates,
+        { topics: [] },
+        {
+          windowStart,
+          sent: new Set(),
+          limit: 1,
+          feedback: [{ kind: 'more', paper: today[0] as Paper }],
+        },
+      );
+      buildMs.push(performance.now() - building);
+      setSizes.push(candidates.papers.length);
       const figuresToday: DayFigures = { precision: {}, ndcg: {}, differences: [] };
       readers.forEach((reader, r) => {
         const relevantToday = today.filter((paper) => reader.relevant.has(paper.id)).length;
@@ -168,8 +189,9 @@ export const feedback: Benchmark = {
               windowStart,
               sent: new Set(),
               limit: 100,
-              // As the send path reads it: the newest `feedbackReadLimit`.
+              // As the send path reads it: the newest `feedbackReadLimit`, reasons for the cards shown.
               feedback: arm === 'topics only' ? [] : given[r]?.slice(0, feedbackReadLimit),
+              explain: shown,
             },
           );
           if (arm === 'topics only') {
@@ -270,10 +292,17 @@ export const feedback: Benchmark = {
       targets: checks,
       notes: [
         `papers in ${themeWords.length + 1} themes (${themeWords.join(', ')}, other), each generated from its own sample papers; each reader writes a broad topic and clicks by one theme among its matches (e.g. "${readers[0]?.topic ?? ''}", wanting ${themeWords[readers[0]?.theme ?? 0]}); of the ${shown} papers shown they click "more" on half of those in it and "less" on 30 % of the others, ${noise * 100} % of clicks the wrong way (${format.count(clicks)} clicks in all)`,
-        `re-ranking cost: ${format.us((pickMs * 1000) / Math.max(1, picks))} per digest with feedback (limit 100; a reader's newest ${feedbackReadLimit} clicks of ${format.count(clicks / Math.max(1, n))} on average by the end), against ${format.us((plainMs * 1000) / Math.max(1, picks))} without`,
+        `re-ranking cost: ${format.us((pickMs * 1000) / Math.max(1, picks))} per digest with feedback (limit 100, reasons for the ${shown} shown; a reader's newest ${feedbackReadLimit} clicks, ${format.count(clicks / Math.max(1, n))} on average by the end), against ${format.us((plainMs * 1000) / Math.max(1, picks))} without; the candidates' vectors, once per set and worker: ${format.ms(median(buildMs))} for ${format.count(median(setSizes))} papers (median of the days)`,
         `not built yet, so not measured: ${unbuiltArms.join(', ')} (issue 14, items 2 and 3)`,
       ],
-      data: { figures: rows, gain10, clicks, reRankUs: (pickMs * 1000) / Math.max(1, picks) },
+      data: {
+        figures: rows,
+        gain10,
+        clicks,
+        reRankUs: (pickMs * 1000) / Math.max(1, picks),
+        plainUs: (plainMs * 1000) / Math.max(1, picks),
+        vectorsMs: median(buildMs),
+      },
     };
   },
 };

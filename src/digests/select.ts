@@ -1,7 +1,12 @@
 import type { Db } from '../db/client.js';
 import type { FeedbackKind, Paper } from '../db/schema.js';
 import { sql } from '../db/sql.js';
-import { createSimilarity, type FeedbackEffect, feedbackRule } from '../feedback/similarity.js';
+import {
+  createSimilarity,
+  type FeedbackEffect,
+  feedbackRule,
+  isExplainedUp,
+} from '../feedback/similarity.js';
 import { papersFirstSeenSince } from '../papers/store.js';
 import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
@@ -88,10 +93,14 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
       const lowest = pool.at(-1)?.score ?? 0;
       const isWholePool = pool.length < poolSize;
       if (isWholePool || (last && !last.effect.isSunk && last.score > lowest * (1 + feedbackRule.maxShift))) {
-        return ranked.slice(0, limit).map(({ place, effect, score }) => ({
-          ...toPick(place.at, score, place.topic, place.matched),
-          because: effect.because,
-        }));
+        const explained = options.explain ?? limit;
+        return ranked.slice(0, limit).map(({ place, effect, score }, i) => {
+          const pick: DigestPick = toPick(place.at, score, place.topic, place.matched);
+          if (i >= explained) return pick;
+          const liked = isExplainedUp(effect) ? similarity.closestLiked(place.at, given) : undefined;
+          pick.because = liked ? { kind: 'more', title: liked.title } : effect.because;
+          return pick;
+        });
       }
     }
   }
@@ -140,6 +149,8 @@ export interface PickOptions {
   limit?: number;
   /** The reader's feedback, newest first: re-ranks what their topics match. */
   feedback?: readonly GivenFeedback[];
+  /** How many of the first picks say which feedback moved them (the cards an email shows); all by default. */
+  explain?: number;
 }
 
 /** A margin for clocks that differ between the machines that ingest, plan and send. */

@@ -141,7 +141,16 @@ export async function sendDigest({
     sentPaperIds(ctx.db, subscriber.id, windowStart),
     feedbackPapers(ctx.db, subscriber.id),
   ]);
-  const picks = pickDigestPapers(candidates, { topics }, { windowStart, sent, feedback: given });
+  const picks = pickDigestPapers(
+    candidates,
+    { topics },
+    {
+      windowStart,
+      sent,
+      feedback: given,
+      explain: subscriber.maxPapers,
+    },
+  );
   if (picks.length === 0) {
     await finish('skipped', { paperCount: 0 });
     log.info('no new papers match: digest skipped');

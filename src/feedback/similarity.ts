@@ -198,37 +198,40 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     const away = new Float64Array(count);
     if (profile.more) dots(places, profile.more, toward);
     if (profile.less) dots(places, profile.less, away);
-    const more = new Float64Array(count);
+    // The closest disliked paper, for near-copies and the reason of a paper moved down. The closest
+    // liked one matters only to a near-copy's test (merged for those few) and to the reasons of the
+    // picks shown (`closestLiked`), so the pool is not scored against every liked paper.
     const less = new Float64Array(count);
-    const toMore = new Int32Array(count).fill(-1);
     const toLess = new Int32Array(count).fill(-1);
     const similarity = new Float64Array(count);
     feedback.forEach((given, f) => {
+      if (given.kind !== 'less') return;
       dots(places, given.vector, similarity);
-      const [best, to] = given.kind === 'more' ? [more, toMore] : [less, toLess];
       for (let i = 0; i < count; i++) {
-        if ((similarity[i] as number) > (best[i] as number)) {
-          best[i] = similarity[i] as number;
-          to[i] = f;
+        if ((similarity[i] as number) > (less[i] as number)) {
+          less[i] = similarity[i] as number;
+          toLess[i] = f;
         }
       }
     });
-    return places.map((_, i) =>
-      effectOf(
-        {
-          toward: toward[i] as number,
-          away: away[i] as number,
-          more: more[i] as number,
-          less: less[i] as number,
-        },
-        feedback[toMore[i] as number],
+    return places.map((at, i) => {
+      const isNearCopy = (less[i] as number) >= feedbackRule.nearDuplicate;
+      const more = isNearCopy
+        ? (closestOf(ready().vectors[at] as PaperVector, feedback, 'more')?.similarity ?? 0)
+        : 0;
+      return effectOf(
+        { toward: toward[i] as number, away: away[i] as number, more, less: less[i] as number },
         feedback[toLess[i] as number],
-      ),
-    );
+      );
+    });
   }
 
   return {
     effects,
+    /** The liked paper closest to the candidate at `at`: the reason a paper moved up. */
+    closestLiked(at: number, feedback: readonly FeedbackVector[]) {
+      return closestOf(ready().vectors[at] as PaperVector, feedback, 'more')?.given;
+    },
     /** The vector of the candidate at `at`. */
     candidate(at: number): PaperVector {
       return ready().vectors[at] as PaperVector;
@@ -314,13 +317,15 @@ export const feedbackRule = { maxShift: 0.25, fullAt: 0.15, nearDuplicate: 0.8, 
 export interface FeedbackEffect {
   /** Multiplies the paper's score. */
   factor: number;
+  /** From −1 (moved down all the way) to 1 (up all the way). */
+  move: number;
   /** Below every other pick, whatever its score. */
   isSunk: boolean;
   /** The liked or disliked paper that moved it most, to tell the reader why. */
   because?: { kind: FeedbackKind; title: string };
 }
 
-const unchanged: FeedbackEffect = { factor: 1, isSunk: false };
+const unchanged: FeedbackEffect = { factor: 1, move: 0, isSunk: false };
 
 /** One paper's cosines: to the two centroids, and to the closest liked and disliked papers. */
 interface Closeness {
@@ -330,49 +335,55 @@ interface Closeness {
   less: number;
 }
 
-function effectOf(
-  closeness: Closeness,
-  closestMore: FeedbackVector | undefined,
-  closestLess: FeedbackVector | undefined,
-): FeedbackEffect {
+/** The feedback paper of one kind closest to `vector`, if any has a positive cosine. */
+function closestOf(vector: PaperVector, feedback: readonly FeedbackVector[], kind: FeedbackKind) {
+  let closest: { given: FeedbackVector; similarity: number } | undefined;
+  for (const given of feedback) {
+    if (given.kind !== kind) continue;
+    const similarity = cosine(vector, given.vector);
+    if (similarity > (closest?.similarity ?? 0)) closest = { given, similarity };
+  }
+  return closest;
+}
+
+/**
+ * The rule, from a paper's cosines. The reason of a paper moved down (or sunk) is the closest disliked
+ * paper; that of a paper moved up, the closest liked one, is left to the caller (`closestLiked`).
+ */
+function effectOf(closeness: Closeness, closestLess: FeedbackVector | undefined): FeedbackEffect {
   const { toward, away, more, less } = closeness;
   const { maxShift, fullAt, nearDuplicate, showFrom } = feedbackRule;
   if (closestLess && less >= nearDuplicate && less > more) {
-    return { factor: 1, isSunk: true, because: { kind: 'less', title: closestLess.title } };
+    return { factor: 1, move: 0, isSunk: true, because: { kind: 'less', title: closestLess.title } };
   }
   const move = Math.max(-1, Math.min(1, (toward - away) / fullAt));
   if (move === 0) return unchanged;
-  const closest = move > 0 ? closestMore : closestLess;
+  const isShown = Math.abs(move) >= showFrom;
   return {
     factor: 1 + move * maxShift,
+    move,
     isSunk: false,
-    because:
-      closest && Math.abs(move) >= showFrom
-        ? { kind: move > 0 ? 'more' : 'less', title: closest.title }
-        : undefined,
+    because: isShown && move < 0 && closestLess ? { kind: 'less', title: closestLess.title } : undefined,
   };
 }
 
-/** The rule for one paper, pair by pair: what `Similarity.effects` computes for many at once. */
+/** Whether a paper moved up by this effect is named with the liked paper closest to it. */
+export const isExplainedUp = (effect: FeedbackEffect) => effect.move >= feedbackRule.showFrom;
+
+/** The rule for one paper, pair by pair: what `Similarity.effects` and `closestLiked` compute for many. */
 export function feedbackEffect(paper: PaperVector, feedback: readonly FeedbackVector[]): FeedbackEffect {
   const profile = profileOf(feedback);
-  const closeness: Closeness = {
-    toward: profile.more ? cosine(paper, profile.more) : 0,
-    away: profile.less ? cosine(paper, profile.less) : 0,
-    more: 0,
-    less: 0,
-  };
-  let closestMore: FeedbackVector | undefined;
-  let closestLess: FeedbackVector | undefined;
-  for (const given of feedback) {
-    const similarity = cosine(paper, given.vector);
-    if (given.kind === 'more' && similarity > closeness.more) {
-      closeness.more = similarity;
-      closestMore = given;
-    } else if (given.kind === 'less' && similarity > closeness.less) {
-      closeness.less = similarity;
-      closestLess = given;
-    }
-  }
-  return effectOf(closeness, closestMore, closestLess);
+  const closestMore = closestOf(paper, feedback, 'more');
+  const closestLess = closestOf(paper, feedback, 'less');
+  const effect = effectOf(
+    {
+      toward: profile.more ? cosine(paper, profile.more) : 0,
+      away: profile.less ? cosine(paper, profile.less) : 0,
+      more: closestMore?.similarity ?? 0,
+      less: closestLess?.similarity ?? 0,
+    },
+    closestLess?.given,
+  );
+  if (!isExplainedUp(effect) || !closestMore) return effect;
+  return { ...effect, because: { kind: 'more', title: closestMore.given.title } };
 }

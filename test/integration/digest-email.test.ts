@@ -9,7 +9,6 @@ import { openDatabase, openMigratedDatabase } from '../../src/db/client.js';
 import type { Subscriber } from '../../src/db/schema.js';
 import { sql } from '../../src/db/sql.js';
 import { storedDigestPicks } from '../../src/digests/paper-rows.js';
-import { planDigests } from '../../src/digests/plan-digests.js';
 import { api, startTestApp, type TestApp, testConfig, testSecret } from '../support/app.js';
 import {
   cardsOf,

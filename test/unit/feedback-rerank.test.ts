@@ -31,7 +31,12 @@ const windowStart = new Date(now - 15 * 86_400_000);
 const similarity = createSimilarity(papers);
 
 /** Re-ranking by its definition: every match, each paper's factor, sorted; no pool. */
-function pickNaively(subscribed: readonly string[], feedback: readonly GivenFeedback[], limit: number) {
+function pickNaively(
+  subscribed: readonly string[],
+  feedback: readonly GivenFeedback[],
+  limit: number,
+  explain: number,
+) {
   const matches =
     subscribed.length === 0
       ? [...index.byUpvotes].map((at) => ({
@@ -58,11 +63,11 @@ function pickNaively(subscribed: readonly string[], feedback: readonly GivenFeed
       (x, y) => Number(x.effect.isSunk) - Number(y.effect.isSunk) || y.score - x.score || x.order - y.order,
     )
     .slice(0, limit)
-    .map(({ match, effect, score }) => ({
+    .map(({ match, effect, score }, i) => ({
       id: (papers[match.paper] as Paper).id,
       score,
       topic: match.topic,
-      because: effect.because,
+      because: i < explain ? effect.because : undefined,
     }));
 }
 
@@ -83,12 +88,14 @@ describe('feedback re-ranking', () => {
           : ({ ...(random.pick(papers) as Paper), id: 90_000 + reader } as Paper),
       }));
       const limit = random.chance(0.5) ? 100 : random.int(1, 20);
+      // The reasons, for the cards an email shows, or for every pick.
+      const explain = random.chance(0.5) ? random.int(0, 12) : limit;
       const picks = pickDigestPapers(
         candidates,
         { topics: subscribed },
-        { windowStart, sent: new Set(), limit, feedback },
+        { windowStart, sent: new Set(), limit, feedback, explain },
       );
-      expect(asCompared(picks)).toEqual(pickNaively(subscribed, feedback, limit));
+      expect(asCompared(picks)).toEqual(pickNaively(subscribed, feedback, limit, explain));
 
       const plain = pickDigestPapers(
         candidates,
@@ -164,6 +171,6 @@ describe('feedback re-ranking', () => {
       expect(effect.factor).toBeLessThanOrEqual(1 + feedbackRule.maxShift);
       if (effect.isSunk) expect(effect.because?.kind).toBe('less');
     }
-    expect(feedbackEffect(vectors[5] as never, [])).toEqual({ factor: 1, isSunk: false });
+    expect(feedbackEffect(vectors[5] as never, [])).toEqual({ factor: 1, move: 0, isSunk: false });
   });
 });

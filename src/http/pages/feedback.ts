@@ -36,7 +36,7 @@ ${now === kind ? html`<p class="muted">You already said this about this paper.</
 }
 
 /** After the button: what was recorded, what it changes, and how to take it back. */
-export function feedbackGivenPage({ token, kind, paper, now }: FeedbackPageInput) {
+export function feedbackGivenPage({ token, paper, now }: Omit<FeedbackPageInput, 'kind'>) {
   const body =
     now === undefined
       ? html`<h1>Feedback taken back</h1>

@@ -211,7 +211,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
       throw new ValidationError('invalid_body', 'The only action is "undo"');
     }
     const given = await giveFeedback({ ctx, input: { token, undo: action === 'undo' } });
-    res.send(feedbackGivenPage({ token, kind: given.kind, paper: given.paper, now: given.now }));
+    res.send(feedbackGivenPage({ token, paper: given.paper, now: given.now }));
   });
 
   router.get('/unsubscribe/:token', async (req, res) => {
