@@ -55,7 +55,14 @@ const picks: DigestPick[] = Array.from({ length: 50 }, (_, i) => {
   );
   // Every pick of a reader with topics names the topic that found it; some cards list more terms.
   const topic = topics[i % topics.length] as string;
-  return { paper, score: 1, topic, matched: i % 4 === 3 ? [topic] : [topic, 'diffusion', 'memory'] };
+  // Some were moved by the reader's feedback, and say which paper moved them.
+  const because =
+    i % 7 === 1
+      ? { kind: 'more' as const, title: (sample[(i + 1) % sample.length] as (typeof sample)[number]).title }
+      : i % 7 === 4
+        ? { kind: 'less' as const, title: (sample[(i + 2) % sample.length] as (typeof sample)[number]).title }
+        : undefined;
+  return { paper, score: 1, topic, matched: i % 4 === 3 ? [topic] : [topic, 'diffusion', 'memory'], because };
 });
 
 function digest(templates: EmailTemplates, options: { papers: number; weekly?: boolean; topics?: string[] }) {
