@@ -116,3 +116,13 @@ for (const textarea of document.querySelectorAll('[data-topic-preview]')) {
   });
   if (textarea.value.trim()) void render();
 }
+
+// "Or choose a BibTeX file": the file's text goes into the box it names, to be sent with the form.
+for (const input of document.querySelectorAll('input[type="file"][data-fills]')) {
+  input.addEventListener('change', async () => {
+    const target = document.getElementById(input.dataset.fills ?? '');
+    const [file] = input.files ?? [];
+    if (!target || !file) return;
+    target.value = await file.text();
+  });
+}

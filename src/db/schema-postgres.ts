@@ -165,3 +165,21 @@ export const paperFeedback = pgTable(
   },
   (table) => [uniqueIndex('paper_feedback_subscriber_paper_unique').on(table.subscriberId, table.paperId)],
 );
+
+export const likedPapers = pgTable(
+  'liked_papers',
+  {
+    id: id(),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    arxivId: text('arxiv_id').notNull(),
+    paperId: integer('paper_id').references(() => papers.id, { onDelete: 'set null' }),
+    status: text('status').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('liked_papers_subscriber_arxiv_unique').on(table.subscriberId, table.arxivId),
+    index('liked_papers_status_idx').on(table.status),
+  ],
+);

@@ -230,6 +230,33 @@ export const paperFeedback = sqliteTable(
   (table) => [uniqueIndex('paper_feedback_subscriber_paper_unique').on(table.subscriberId, table.paperId)],
 );
 
+/** Where a reader's liked paper stands: in the papers table, waiting for arXiv, or unknown there. */
+export const likedPaperStatuses = ['found', 'pending', 'missing'] as const;
+export type LikedPaperStatus = (typeof likedPaperStatuses)[number];
+
+/**
+ * "Papers I like": arXiv papers a reader added (ids, links or a BibTeX file). They rank papers like
+ * them higher, as "more like this" does. One not in `papers` yet is `pending` until a worker has asked
+ * arXiv for it.
+ */
+export const likedPapers = sqliteTable(
+  'liked_papers',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriberId: integer('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    arxivId: text('arxiv_id').notNull(),
+    paperId: integer('paper_id').references(() => papers.id, { onDelete: 'set null' }),
+    status: text('status', { enum: likedPaperStatuses }).notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('liked_papers_subscriber_arxiv_unique').on(table.subscriberId, table.arxivId),
+    index('liked_papers_status_idx').on(table.status),
+  ],
+);
+
 /** One picked paper as stored with its digest: paper id, score, the topic that gave it, the terms that hit. */
 export type StoredPick = [paperId: number, score: number, topic: string | null, matched: string[]];
 

@@ -6,7 +6,7 @@ import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
 import { renderDigestWithinBudget } from '../email/render.js';
 import { feedbackLinks } from '../feedback/links.js';
-import { feedbackPapers } from '../feedback/store.js';
+import { rankingFeedback } from '../feedback/store.js';
 import { observeDigestSend } from '../metrics.js';
 import { newestPaperId } from '../papers/store.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
@@ -139,7 +139,7 @@ export async function sendDigest({
     readTopics(ctx.db, subscriber.id),
     ctx.candidates(),
     sentPaperIds(ctx.db, subscriber.id, windowStart),
-    feedbackPapers(ctx.db, subscriber.id),
+    rankingFeedback(ctx.db, subscriber.id),
   ]);
   const picks = pickDigestPapers(
     candidates,

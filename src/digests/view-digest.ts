@@ -4,7 +4,7 @@ import { digestEmailValues } from '../email/digest-view.js';
 import { renderDigestEmail } from '../email/render.js';
 import type { EmailTemplates } from '../email/templates.js';
 import { NotFoundError } from '../errors.js';
-import { feedbackPapers } from '../feedback/store.js';
+import { rankingFeedback } from '../feedback/store.js';
 import { normalizeEmail } from '../subscribers/email-address.js';
 import { findSubscriberByEmail, findSubscriberById, readTopics } from '../subscribers/store.js';
 import { storedDigestPicks } from './paper-rows.js';
@@ -79,7 +79,7 @@ export async function previewDigest({
     {
       windowStart,
       sent: await sentPaperIds(ctx.db, subscriber.id, windowStart),
-      feedback: await feedbackPapers(ctx.db, subscriber.id),
+      feedback: await rankingFeedback(ctx.db, subscriber.id),
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);

@@ -22,6 +22,18 @@ export const jsonBody = express.json({ limit: bodyLimit, strict: false });
 export const formBody = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: 50 });
 
 /**
+ * "Papers I like" take a BibTeX file of up to 2 MB (`likedInputLimits`), a little more once encoded:
+ * only their own routes parse bodies this large.
+ */
+const likedPapersBodyLimit = '3mb';
+export const likedPapersJsonBody = express.json({ limit: likedPapersBodyLimit, strict: false });
+export const likedPapersFormBody = express.urlencoded({
+  extended: false,
+  limit: likedPapersBodyLimit,
+  parameterLimit: 10,
+});
+
+/**
  * A per-client limit (the client as `trust proxy` sees it), counted in Redis so every `serve` process
  * shares it. `name` keeps the counters of different limits apart.
  */

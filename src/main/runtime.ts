@@ -9,6 +9,7 @@ import { planDigests } from '../digests/plan-digests.js';
 import { createCandidatesCache, type SendCtx, sendDigest } from '../digests/send-digest.js';
 import { loadEmailTemplates } from '../email/load-templates.js';
 import { createMailer, type Mailer } from '../email/mailer.js';
+import { fetchLikedPapers } from '../feedback/fetch-liked-papers.js';
 import { createLogger, type Logger } from '../log.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { checkRedis, createRedis } from '../queue/connection.js';
@@ -98,6 +99,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
           const result = await ingestPapers({ ctx, input });
           return { inserted: result.inserted, updated: result.updated, rejected: result.rejected.length };
         },
+        'fetch-liked-papers': () => fetchLikedPapers({ ctx }),
       },
     });
     if (options.schedules ?? true) await registerSchedules(producer, config, log);

@@ -16,6 +16,7 @@ export const copiedTables: { table: SQLiteTable; key: string[] }[] = [
   { table: schema.ingestRuns, key: ['id'] },
   { table: schema.digests, key: ['id'] },
   { table: schema.paperFeedback, key: ['id'] },
+  { table: schema.likedPapers, key: ['id'] },
 ];
 
 const batchSize = 500;

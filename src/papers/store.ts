@@ -219,3 +219,35 @@ export function rowToPaper(row: Record<string, unknown>): Paper {
     updatedAt: new Date(row.updated_at as number),
   };
 }
+
+/** The stored papers with these arXiv ids: arXiv id → row id. */
+export async function paperIdsByArxivId(db: Db, arxivIds: readonly string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (let start = 0; start < arxivIds.length; start += 1000) {
+    const rows = await db.all<{ id: number; arxivId: string }>(
+      sql`select id, arxiv_id as "arxivId" from papers where arxiv_id ${inList(db, arxivIds.slice(start, start + 1000))}`,
+    );
+    for (const row of rows) found.set(row.arxivId, row.id);
+  }
+  return found;
+}
+
+/**
+ * The stored papers with these titles, compared in lower case (SQLite lowers ASCII letters only): lower
+ * title → its arXiv id and row id.
+ */
+export async function papersByTitle(
+  db: Db,
+  titles: readonly string[],
+): Promise<Map<string, { id: number; arxivId: string }>> {
+  const found = new Map<string, { id: number; arxivId: string }>();
+  const lowered = [...new Set(titles.map((title) => title.toLowerCase()))];
+  for (let start = 0; start < lowered.length; start += 1000) {
+    const rows = await db.all<{ id: number; arxivId: string; title: string }>(
+      sql`select id, arxiv_id as "arxivId", lower(title) as title from papers
+        where lower(title) ${inList(db, lowered.slice(start, start + 1000))}`,
+    );
+    for (const row of rows) found.set(row.title, { id: row.id, arxivId: row.arxivId });
+  }
+  return found;
+}

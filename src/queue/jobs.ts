@@ -43,6 +43,12 @@ export const jobCatalog = {
     // The feed client already retries requests; a second attempt covers a crash mid-run.
     options: { attempts: 2, backoff: { type: 'exponential', delay: 60_000 } },
   },
+  'fetch-liked-papers': {
+    queue: 'ingest',
+    // Nothing to carry: the job asks arXiv for every liked paper still pending, whoever added it.
+    payload: z.object({}),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalog;

@@ -8,7 +8,12 @@ import type {
 } from '../db/schema.js';
 import { sql } from '../db/sql.js';
 import { NotFoundError } from '../errors.js';
-import { type FeedbackEntry, listFeedback } from '../feedback/store.js';
+import {
+  type FeedbackEntry,
+  type LikedPaperEntry,
+  listFeedback,
+  listLikedPapers,
+} from '../feedback/store.js';
 import type { Preferences } from './preferences.js';
 import type { TokenPurpose, Tokens } from './tokens.js';
 
@@ -274,12 +279,15 @@ export interface SubscriberView extends Preferences {
   status: Subscriber['status'];
   /** "More / less like this", newest first. */
   feedback: FeedbackEntry[];
+  /** "Papers I like", newest first. */
+  likedPapers: LikedPaperEntry[];
 }
 
 export async function toSubscriberView(db: Db, subscriber: Subscriber): Promise<SubscriberView> {
-  const [preferences, feedback] = await Promise.all([
+  const [preferences, feedback, likedPapers] = await Promise.all([
     preferencesOf(db, subscriber),
     listFeedback(db, subscriber.id),
+    listLikedPapers(db, subscriber.id),
   ]);
-  return { email: subscriber.email, status: subscriber.status, ...preferences, feedback };
+  return { email: subscriber.email, status: subscriber.status, ...preferences, feedback, likedPapers };
 }

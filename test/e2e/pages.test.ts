@@ -189,6 +189,7 @@ describe.skipIf(!hasChromium)(
         sendHour: 6,
         maxPapers: 25,
         feedback: [],
+        likedPapers: [],
       });
       // The page shows what was stored, so saving again changes nothing.
       expect(await page.getByLabel('Topics').inputValue()).toBe(

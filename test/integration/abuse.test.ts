@@ -108,6 +108,7 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
       sendHour: 6,
       maxPapers: 5,
       feedback: [],
+      likedPapers: [],
     });
   });
 

@@ -66,6 +66,7 @@ describe('subscription lifecycle over HTTP', () => {
       sendHour: 8,
       maxPapers: 10,
       feedback: [],
+      likedPapers: [],
     });
 
     // The bearer scheme is case-insensitive.

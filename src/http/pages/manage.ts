@@ -1,3 +1,4 @@
+import type { LikedResult } from '../../feedback/add-liked-papers.js';
 import type { SubscriberView } from '../../subscribers/store.js';
 import { html } from '../html.js';
 import { errorBox, frequencyField, topicsField, weekdays } from './fields.js';
@@ -15,6 +16,61 @@ const statusLines: Record<SubscriberView['status'], string> = {
 };
 
 const kindLabels = { more: 'More like this', less: 'Less like this' } as const;
+
+const likedStatusLabels = {
+  found: '',
+  pending: 'asking arXiv for it',
+  missing: 'arXiv does not know this id',
+} as const;
+const likedResultLabels = {
+  added: 'added',
+  already: 'already in your list',
+  fetching: 'added; asking arXiv for it',
+  'not-found': 'not found',
+  'not-arxiv': 'not an arXiv paper',
+} as const;
+
+/**
+ * "Papers I like": the list with a remove button each, and a box for arXiv ids, links or a BibTeX
+ * file (the page's script reads a chosen file into the box; without it, paste the file).
+ */
+function likedSection(
+  token: string,
+  liked: SubscriberView['likedPapers'],
+  results: LikedResult[] | undefined,
+) {
+  const resultList =
+    results && results.length > 0
+      ? html`<ul class="liked-results" role="status">${results.map(
+          (item) =>
+            html`<li><code>${item.input}</code>: ${likedResultLabels[item.result]}${'reason' in item ? html` (${item.reason})` : ''}</li>`,
+        )}</ul>`
+      : '';
+  const list =
+    liked.length === 0
+      ? html`<p class="muted">None yet.</p>`
+      : html`<ul class="feedback-list">${liked.map(
+          (
+            entry,
+          ) => html`<li><a href="https://arxiv.org/abs/${entry.arxivId}">${entry.title ?? entry.arxivId}</a>${likedStatusLabels[entry.status] ? html` <span class="feedback-kind">${likedStatusLabels[entry.status]}</span>` : ''}
+<form method="post" action="/manage/${token}/liked-papers" class="inline"><input type="hidden" name="action" value="remove"><input type="hidden" name="arxivId" value="${entry.arxivId}"><button type="submit" aria-label="Remove: ${entry.title ?? entry.arxivId}">Remove</button></form></li>`,
+        )}</ul>
+<form method="post" action="/manage/${token}/liked-papers"><input type="hidden" name="action" value="clear"><button type="submit" class="danger">Remove all</button></form>`;
+  return html`<section class="card" id="liked-papers">
+<h2>Papers I like</h2>
+<p>Papers like these rank higher among the papers your topics match, as "More like this" does.</p>
+${resultList}
+${list}
+<form method="post" action="/manage/${token}/liked-papers" class="stack">
+<input type="hidden" name="action" value="add">
+<div class="field"><label for="likedPapers">Add papers <span class="hint">arXiv ids or links, one per line, or a BibTeX file (up to 5,000 papers, 2 MB)</span></label>
+<textarea id="likedPapers" name="papers" rows="5" placeholder="2511.12345&#10;https://arxiv.org/abs/2310.06825"></textarea></div>
+<div class="field"><label for="bibtexFile">Or choose a BibTeX file</label>
+<input id="bibtexFile" type="file" accept=".bib,.bibtex,.txt,text/plain" data-fills="likedPapers"></div>
+<button type="submit">Add papers</button>
+</form>
+</section>`;
+}
 
 /** The reader's "more / less like this", each with its undo, and one button to clear them all. */
 function feedbackSection(token: string, feedback: SubscriberView['feedback']) {
@@ -42,11 +98,14 @@ export function managePage({
   view,
   notice,
   error,
+  likedResults,
 }: {
   token: string;
   view: SubscriberView;
   notice?: string;
   error?: string;
+  /** What became of each item just added to "Papers I like". */
+  likedResults?: LikedResult[];
 }) {
   const isActive = view.status === 'active' || view.status === 'pending';
   return layout({
@@ -94,6 +153,7 @@ ${
 }
 </form>
 </section>
+${likedSection(token, view.likedPapers, likedResults)}
 ${feedbackSection(token, view.feedback)}
 <section class="card">
 <h2>Your data</h2>

@@ -1,9 +1,10 @@
 import express, { type Request, type RequestHandler, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { addLikedPapers, type LikedResult } from '../../feedback/add-liked-papers.js';
 import { giveFeedback } from '../../feedback/give-feedback.js';
 import { feedbackTarget } from '../../feedback/links.js';
-import { findFeedback } from '../../feedback/store.js';
+import { deleteLikedPapers, findFeedback } from '../../feedback/store.js';
 import { undoFeedback } from '../../feedback/undo-feedback.js';
 import { confirmSubscription } from '../../subscribers/confirm.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
@@ -14,7 +15,7 @@ import { requestForToken, subscriberForToken, toSubscriberView } from '../../sub
 import { subscribe } from '../../subscribers/subscribe.js';
 import { unsubscribe } from '../../subscribers/unsubscribe.js';
 import { updatePreferences } from '../../subscribers/update-preferences.js';
-import { bodyLimit, formBody } from '../middleware.js';
+import { bodyLimit, formBody, likedPapersFormBody } from '../middleware.js';
 import { confirmedPage, confirmPage } from '../pages/confirm.js';
 import { feedbackGivenPage, feedbackPage } from '../pages/feedback.js';
 import { homePage } from '../pages/home.js';
@@ -191,6 +192,46 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
           return show(undefined, error.message, 400);
         }
         return show('Saved.');
+    }
+  });
+
+  // "Papers I like" from the manage page: its own route, as it alone takes a body of megabytes.
+  router.post('/manage/:token/liked-papers', sameOrigin, limit, likedPapersFormBody, async (req, res) => {
+    const token = tokenOf(req);
+    const subscriber = await subscriberForToken(ctx, token, 'manage');
+    const form: Form = req.body ?? {};
+    const show = async (
+      options: { notice?: string; error?: string; likedResults?: LikedResult[] },
+      status = 200,
+    ) => {
+      const view = await toSubscriberView(ctx.db, subscriber);
+      res.status(status).send(managePage({ token, view, ...options }));
+    };
+    try {
+      rejectRepeatedFields(form);
+      switch (text(form, 'action')) {
+        case 'add': {
+          const likedResults = await addLikedPapers({
+            ctx,
+            input: { subscriberId: subscriber.id, text: text(form, 'papers') ?? '' },
+          });
+          return show({ likedResults });
+        }
+        case 'remove': {
+          const removed = await deleteLikedPapers(ctx.db, subscriber.id, text(form, 'arxivId') ?? '');
+          return show({
+            notice: removed > 0 ? 'Removed from the papers you like.' : 'That paper was not in your list.',
+          });
+        }
+        case 'clear':
+          await deleteLikedPapers(ctx.db, subscriber.id);
+          return show({ notice: 'Your list of papers you like is empty.' });
+        default:
+          throw new ValidationError('invalid_body', 'The action is add, remove or clear');
+      }
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return show({ error: error.message }, 400);
     }
   });
 

@@ -112,3 +112,26 @@ export async function fetchArxiv(options: ArxivFetchOptions): Promise<ParsedBatc
   }
   return batch;
 }
+
+/** arXiv's API takes this many ids in one `id_list`. */
+const idsPerRequest = 100;
+
+/** The papers with these arXiv ids, as far as arXiv knows them (an unknown id is simply absent). */
+export async function fetchArxivByIds(
+  options: Pick<ArxivFetchOptions, 'apiUrl' | 'now' | 'pageDelayMs' | 'fetch'> & { ids: readonly string[] },
+): Promise<ParsedBatch> {
+  const { pageDelayMs = 3000 } = options;
+  const batch: ParsedBatch = { records: [], rejected: [] };
+  for (let start = 0; start < options.ids.length; start += idsPerRequest) {
+    if (start > 0 && pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
+    const ids = options.ids.slice(start, start + idsPerRequest);
+    const params = new URLSearchParams({ id_list: ids.join(','), max_results: String(ids.length) });
+    const page = parseArxivAtom(
+      await fetchFeed(`${options.apiUrl}/query?${params}`, options.fetch),
+      options.now,
+    );
+    batch.records.push(...page.records);
+    batch.rejected.push(...page.rejected);
+  }
+  return batch;
+}
