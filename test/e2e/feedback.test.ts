@@ -67,5 +67,31 @@ describe.skipIf(!hasChromium)(
       expect(await page.locator('.feedback-list li').count()).toBe(0);
       expect(await feedbackRows()).toBe(0);
     });
+    it('adds papers I like from a chosen BibTeX file, and shows what became of each', async () => {
+      const known = await app.runtime.db.get<{ arxivId: string; title: string }>(
+        sql`select arxiv_id as "arxivId", title from papers order by id limit 1`,
+      );
+      if (!known) throw new Error('no paper');
+      await page.goto(`${app.url}${pathOf(linkIn(mail, `${app.config.http.publicUrl}/manage/`))}`);
+      await page.getByLabel('Or choose a BibTeX file').setInputFiles({
+        name: 'library.bib',
+        mimeType: 'text/plain',
+        buffer: Buffer.from(
+          `@article{mine, title = {Whatever}, eprint = {${known.arxivId}}, archivePrefix = {arXiv}}\n@book{other, title = {A Book}, isbn = {123}}\n`,
+        ),
+      });
+      await expect.poll(() => page.getByLabel(/^Add papers/).inputValue()).toContain(known.arxivId);
+      const added = await submitWith(page, page.getByRole('button', { name: 'Add papers' }));
+      expect(added.status()).toBe(200);
+      const results = page.locator('.liked-results li');
+      expect(await results.allTextContents()).toEqual([
+        'mine: added',
+        expect.stringMatching(/^other: not found/),
+      ]);
+      expect(await visibleText(page.locator('#liked-papers .feedback-list li').first())).toContain(
+        known.title,
+      );
+      expect(await documentWidth(page)).toBeLessThanOrEqual(375);
+    });
   },
 );
