@@ -28,13 +28,13 @@ export async function fetchLikedPapers({ ctx }: { ctx: Pick<Ctx, 'db' | 'clock' 
       fetch: { timeoutMs: ingest.timeoutMs, retries: ingest.retries },
     });
     const asked = new Set(ids);
-    for (const record of batch.records) {
-      if (!asked.has(record.arxivId)) continue;
+    const answered = batch.records.filter((record) => asked.has(record.arxivId));
+    for (const record of answered) {
       const firstSeen = new Date(Math.min(record.publishedAt.getTime(), now.getTime()));
       await upsertPapers(ctx.db, [record], 'arxiv', firstSeen);
-      fetched++;
     }
-    missing += ids.length - batch.records.filter((record) => asked.has(record.arxivId)).length;
+    fetched += answered.length;
+    missing += ids.length - answered.length;
     // Every pending row of these ids is settled now (found or missing), so the loop moves on.
     await settleLikedPapers(ctx.db, ids);
     // arXiv asks API clients to wait between requests.

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { FeedbackKind } from '../db/schema.js';
 import { type FeedbackTarget, feedbackTarget } from './links.js';
-import { deleteFeedback, findFeedback, upsertFeedback } from './store.js';
+import { deleteFeedback, upsertFeedback } from './store.js';
 
 /**
  * A click on "More like this" or "Less like this", confirmed with the page's button (the link itself
@@ -32,5 +32,6 @@ export async function giveFeedback({
     { subscriberId: subscriber.id, paperId: paper.id, kind: target.kind, undo: input.undo === true },
     'feedback',
   );
-  return { ...target, now: await findFeedback(ctx.db, subscriber.id, paper.id) };
+  // What was just written: one row per reader and paper, so nothing else can stand.
+  return { ...target, now: input.undo ? undefined : target.kind };
 }

@@ -165,19 +165,20 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     built ??= build();
     return built;
   };
+  /** The vector of the candidate at `at`. */
+  const vectorOf = (at: number) => ready().vectors[at] as PaperVector;
 
   /** A sparse vector's weights by feature id, spread out while the pool is scored against it. */
   let spread: Float64Array | undefined;
 
   /** `out[i] = dot(vector of places[i], vector)`: the vector spread once, each place's features read. */
   function dots(places: readonly number[], vector: SparseVector, out: Float64Array) {
-    const { vectors, featureIds } = ready();
-    spread ??= new Float64Array(featureIds.size);
+    spread ??= new Float64Array(ready().featureIds.size);
     const dense = spread;
     const { ids, weights } = vector;
     for (let k = 0; k < ids.length; k++) dense[ids[k] as number] = weights[k] as number;
     for (let i = 0; i < places.length; i++) {
-      const { ids: placeIds, weights: placeWeights } = vectors[places[i] as number] as PaperVector;
+      const { ids: placeIds, weights: placeWeights } = vectorOf(places[i] as number);
       let sum = 0;
       for (let k = 0; k < placeIds.length; k++) {
         sum += (placeWeights[k] as number) * (dense[placeIds[k] as number] as number);
@@ -216,9 +217,7 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     });
     return places.map((at, i) => {
       const isNearCopy = (less[i] as number) >= feedbackRule.nearDuplicate;
-      const more = isNearCopy
-        ? (closestOf(ready().vectors[at] as PaperVector, feedback, 'more')?.similarity ?? 0)
-        : 0;
+      const more = isNearCopy ? (closestOf(vectorOf(at), feedback, 'more')?.similarity ?? 0) : 0;
       return effectOf(
         { toward: toward[i] as number, away: away[i] as number, more, less: less[i] as number },
         feedback[toLess[i] as number],
@@ -230,12 +229,10 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     effects,
     /** The liked paper closest to the candidate at `at`: the reason a paper moved up. */
     closestLiked(at: number, feedback: readonly FeedbackVector[]) {
-      return closestOf(ready().vectors[at] as PaperVector, feedback, 'more')?.given;
+      return closestOf(vectorOf(at), feedback, 'more')?.given;
     },
     /** The vector of the candidate at `at`. */
-    candidate(at: number): PaperVector {
-      return ready().vectors[at] as PaperVector;
-    },
+    candidate: vectorOf,
     /** The vector of any paper, weighed by this set's IDF: kept by id for the rest of the run. */
     paper(paper: SimilarityPaper): PaperVector {
       let vector = others.get(paper.id);
@@ -249,7 +246,6 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     },
   };
 }
-export type Similarity = ReturnType<typeof createSimilarity>;
 
 /** A sparse vector: ids ascending, and their weights. */
 export interface SparseVector {
@@ -370,7 +366,7 @@ function effectOf(closeness: Closeness, closestLess: FeedbackVector | undefined)
 /** Whether a paper moved up by this effect is named with the liked paper closest to it. */
 export const isExplainedUp = (effect: FeedbackEffect) => effect.move >= feedbackRule.showFrom;
 
-/** The rule for one paper, pair by pair: what `Similarity.effects` and `closestLiked` compute for many. */
+/** The rule for one paper, pair by pair: what `createSimilarity`'s `effects` and `closestLiked` compute for many. */
 export function feedbackEffect(paper: PaperVector, feedback: readonly FeedbackVector[]): FeedbackEffect {
   const profile = profileOf(feedback);
   const closestMore = closestOf(paper, feedback, 'more');

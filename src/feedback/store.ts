@@ -38,15 +38,12 @@ export async function findFeedback(
   return value === undefined ? undefined : kindOf(value);
 }
 
-/** Removes the reader's feedback on one paper (by arXiv id); how many rows went (0 or 1). */
-export async function deleteFeedback(db: Db, subscriberId: number, arxivId: string): Promise<number> {
+/** Removes the reader's feedback on one paper (by arXiv id), or all of it; how many rows went. */
+export async function deleteFeedback(db: Db, subscriberId: number, arxivId?: string): Promise<number> {
+  if (arxivId === undefined)
+    return db.run(sql`delete from paper_feedback where subscriber_id = ${subscriberId}`);
   return db.run(sql`delete from paper_feedback where subscriber_id = ${subscriberId}
     and paper_id in (select id from papers where arxiv_id = ${arxivId})`);
-}
-
-/** Removes all of the reader's feedback; how many rows went. */
-export async function clearFeedback(db: Db, subscriberId: number): Promise<number> {
-  return db.run(sql`delete from paper_feedback where subscriber_id = ${subscriberId}`);
 }
 
 /** The reader's feedback, newest first. */

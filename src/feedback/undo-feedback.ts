@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { clearFeedback, deleteFeedback } from './store.js';
+import { deleteFeedback } from './store.js';
 
 /** Takes back the reader's feedback on one paper (`arxivId`), or all of it; how many entries went. */
 export async function undoFeedback({
@@ -10,10 +10,7 @@ export async function undoFeedback({
   input: { subscriberId: number; arxivId?: string };
 }): Promise<number> {
   const { subscriberId, arxivId } = input;
-  const removed =
-    arxivId === undefined
-      ? await clearFeedback(ctx.db, subscriberId)
-      : await deleteFeedback(ctx.db, subscriberId, arxivId);
+  const removed = await deleteFeedback(ctx.db, subscriberId, arxivId);
   ctx.log.info(
     { subscriberId, arxivId, removed },
     arxivId === undefined ? 'feedback cleared' : 'feedback undone',

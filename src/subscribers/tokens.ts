@@ -42,6 +42,12 @@ const lifetimes: Record<TokenPurpose, number | undefined> = {
 /** The purposes whose tokens carry a detail, and the shape it must have. */
 const detailShapes: Partial<Record<TokenPurpose, RegExp>> = { feedback: /^[0-9a-z]{1,3}[ml]$/ };
 
+/** A detail of the shape its purpose takes, or none for a purpose that takes none. */
+const fitsDetail = (purpose: TokenPurpose, detail: string | undefined) => {
+  const shape = detailShapes[purpose];
+  return shape ? detail !== undefined && shape.test(detail) : detail === undefined;
+};
+
 const tokenShape =
   /^([cmudf])([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})(?:\.([0-9a-z]{1,8}))?\.([A-Za-z0-9_-]{22})$/;
 /** Links mailed before ids were sealed: still honoured for unsubscribing and web versions only. */
@@ -102,8 +108,7 @@ export function createTokens(secretKey: string): Tokens {
     if (current) {
       const [, tokenLetter, sealed = '', expiry = '', detail, signature = ''] = current;
       if (tokenLetter !== letter) return undefined;
-      const detailShape = detailShapes[purpose];
-      if (detailShape ? !detail || !detailShape.test(detail) : detail !== undefined) return undefined;
+      if (!fitsDetail(purpose, detail)) return undefined;
       const id = unseal(letter, sealed);
       if (id === undefined) return undefined;
       const signed = detail === undefined ? [letter, sealed, expiry] : [letter, sealed, expiry, detail];
@@ -122,10 +127,11 @@ export function createTokens(secretKey: string): Tokens {
     const expiry = lifetime === undefined ? '0' : Math.ceil((now.getTime() + lifetime) / 1000).toString(36);
     const letter = tokenPurposes[purpose];
     const sealed = seal(letter, subject.id);
-    const detailShape = detailShapes[purpose];
     return (detail?: string) => {
-      if (detailShape ? !detail || !detailShape.test(detail) : detail !== undefined) {
-        throw new Error(`a ${purpose} token ${detailShape ? 'needs a valid detail' : 'has no detail'}`);
+      if (!fitsDetail(purpose, detail)) {
+        throw new Error(
+          `a ${purpose} token ${detailShapes[purpose] ? 'needs a valid detail' : 'has no detail'}`,
+        );
       }
       if (detail === undefined)
         return `${letter}${sealed}.${expiry}.${mac(letter, sealed, expiry, subject.tokenSalt)}`;

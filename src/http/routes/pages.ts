@@ -1,4 +1,4 @@
-import express, { type Request, type RequestHandler, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { addLikedPapers, type LikedResult } from '../../feedback/add-liked-papers.js';
@@ -25,6 +25,7 @@ import { unsubscribedPage, unsubscribePage } from '../pages/unsubscribe.js';
 import { refuseCrossOrigin } from '../same-origin.js';
 
 type Form = Record<string, unknown>;
+type ManageNotes = { notice?: string; error?: string; likedResults?: LikedResult[] };
 const tokenOf = (req: Request) => String(req.params.token ?? '');
 const text = (form: Form, key: string) => (typeof form[key] === 'string' ? (form[key] as string) : undefined);
 /** Form values are strings: numbers become numbers only when they look like one, so bad ones still fail. */
@@ -80,6 +81,12 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
   // thousands of browsers). The unsubscribe target is left open: mail clients post one-click
   // unsubscribes from anywhere, and without the secret token a forged post does nothing.
   const sameOrigin = refuseCrossOrigin(ctx.config.http.publicUrl);
+
+  /** The manage page as it stands after an action, with what the action said. */
+  const sendManagePage = async (res: Response, token: string, notes: ManageNotes, status = 200) => {
+    const view = await toSubscriberView(ctx.db, await subscriberForToken(ctx, token, 'manage'));
+    res.status(status).send(managePage({ token, view, ...notes }));
+  };
 
   router.get('/', (_req, res) => {
     res.send(homePage());
@@ -150,10 +157,8 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
     const subscriber = await subscriberForToken(ctx, token, 'manage');
     const form: Form = req.body ?? {};
     const subscriberId = subscriber.id;
-    const show = async (notice?: string, error?: string, status = 200) => {
-      const view = await toSubscriberView(ctx.db, await subscriberForToken(ctx, token, 'manage'));
-      res.status(status).send(managePage({ token, view, notice, error }));
-    };
+    const show = (notice?: string, error?: string, status = 200) =>
+      sendManagePage(res, token, { notice, error }, status);
     switch (text(form, 'action')) {
       case 'unsubscribe':
         await unsubscribe({ ctx, input: { subscriberId, source: 'manage' } });
@@ -200,13 +205,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
     const token = tokenOf(req);
     const subscriber = await subscriberForToken(ctx, token, 'manage');
     const form: Form = req.body ?? {};
-    const show = async (
-      options: { notice?: string; error?: string; likedResults?: LikedResult[] },
-      status = 200,
-    ) => {
-      const view = await toSubscriberView(ctx.db, subscriber);
-      res.status(status).send(managePage({ token, view, ...options }));
-    };
+    const show = (options: ManageNotes, status = 200) => sendManagePage(res, token, options, status);
     try {
       rejectRepeatedFields(form);
       switch (text(form, 'action')) {
