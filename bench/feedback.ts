@@ -3,6 +3,7 @@ import { createDigestCandidates, type GivenFeedback, pickDigestPapers } from '..
 import { feedbackReadLimit } from '../src/feedback/store.js';
 import { buildPaperIndex, matchTopic } from '../src/topics/match.js';
 import { parseTopic } from '../src/topics/parse.js';
+import { createSimilarPapers, likedMatches, likeRule } from '../src/topics/similar.js';
 import { isStopword, tokenize } from '../src/topics/tokens.js';
 import { type ExamplePaper, generatePapers, readExamplePapers } from './fixtures/papers.js';
 import { createRandom, type Random } from './fixtures/random.js';
@@ -40,6 +41,8 @@ interface Reader {
   theme: number;
   /** The papers of the hidden interest: what a perfect digest would show first. */
   relevant: Set<number>;
+  /** Papers of their theme from before the first day: the ones they cite, their "papers I like". */
+  liked: Paper[];
 }
 
 /**
@@ -51,6 +54,7 @@ function makeReaders(
   random: Random,
   papers: readonly Paper[],
   themeOf: ReadonlyMap<number, number>,
+  history: readonly Paper[][],
   count: number,
 ): Reader[] {
   const index = buildPaperIndex(papers);
@@ -69,7 +73,8 @@ function makeReaders(
     const matched = matchTopic(index, parseTopic(topic)).map((match) => (papers[match.paper] as Paper).id);
     const relevant = new Set(matched.filter((id) => themeOf.get(id) === theme));
     if (relevant.size < matched.length / 6 || relevant.size > matched.length / 2) continue;
-    readers.push({ topic, theme, relevant });
+    const liked = random.shuffle(history[theme] as Paper[]).slice(0, likedPerReader);
+    readers.push({ topic, theme, relevant, liked });
   }
   return readers;
 }
@@ -94,9 +99,36 @@ interface DayFigures {
   differences: number[];
 }
 
-const arms = ['topics only', 'topics + feedback'] as const;
-/** The issue's other two arms need "papers I like" and `like:` (issue 14, items 2 and 3): not built yet. */
-const unbuiltArms = ['topics + liked papers', 'liked papers only'];
+const arms = ['topics only', 'topics + feedback', 'topics + liked papers', 'liked papers only'] as const;
+type Arm = (typeof arms)[number];
+/** Short column names, in the order of `arms`. */
+const armHeaders = ['topics', '+fb', '+liked', 'liked'];
+/** Papers each reader likes, of their theme, from the month before the first day. */
+const likedPerReader = 8;
+
+/**
+ * What liked papers cost on their own: looking each one up in a fresh set (the first reader to like
+ * it in a run pays this), then a reader's section from papers already looked up.
+ */
+function lookupNote(candidatePapers: readonly Paper[], readers: readonly Reader[]): string {
+  const index = buildPaperIndex(candidatePapers);
+  const byId = new Map(readers.flatMap((reader) => reader.liked.map((paper) => [paper.arxivId, paper])));
+  const similar = createSimilarPapers(index, (arxivId) => {
+    const paper = byId.get(arxivId);
+    return paper && { paper };
+  });
+  const likes = (reader: Reader) =>
+    reader.liked.map((paper) => ({ arxivId: paper.arxivId, text: paper.title }));
+  similar(byId.keys().next().value as string);
+  const first = performance.now();
+  let work = 0;
+  for (const arxivId of byId.keys()) work += similar(arxivId)?.work ?? 0;
+  const lookupUs = ((performance.now() - first) * 1000) / byId.size;
+  const again = performance.now();
+  for (const reader of readers) likedMatches(index, similar, likes(reader));
+  const sectionUs = ((performance.now() - again) * 1000) / readers.length;
+  return `"Similar to papers you liked" over ${format.count(index.size)} candidates: ${format.us(lookupUs)} to look up one liked paper the first time in a set (its ${likeRule.queryFeatures} heaviest features' postings: ${format.count(work / byId.size)} entries), then ${format.us(sectionUs)} per reader to make their section of ${likedPerReader} liked papers`;
+}
 
 export const feedback: Benchmark = {
   name: 'feedback',
@@ -120,15 +152,14 @@ export const feedback: Benchmark = {
     const total = themes.reduce((sum, theme) => sum + theme.length, 0);
     const themeOf = new Map<number, number>();
     const papers: Paper[] = [];
-    for (let d = 0; d < days; d++) {
-      themes.forEach((examples, theme) => {
-        const count = Math.round((perDay * examples.length) / total);
-        for (const record of generatePapers(random, count, new Date(start + d * day), examples).records) {
-          const id = papers.length + 1;
-          themeOf.set(id, theme);
-          papers.push({
+    /** A day's papers of every theme; `history` days are before the first digest, never offered. */
+    const generateDay = (at: number, perDayCount: number, into: Paper[][] | undefined) =>
+      themes.flatMap((examples, theme) => {
+        const count = Math.round((perDayCount * examples.length) / total);
+        return generatePapers(random, count, new Date(at), examples).records.map((record) => {
+          const paper = {
             ...record,
-            id,
+            id: themeOf.size + 1,
             categories: record.categories ?? [],
             upvotes: record.upvotes ?? 0,
             aiSummary: null,
@@ -137,23 +168,33 @@ export const feedback: Benchmark = {
             projectPage: null,
             thumbnail: null,
             source: 'file',
-            firstSeenAt: new Date(start + d * day),
+            firstSeenAt: new Date(at),
             updatedAt: new Date(start),
-          } as Paper);
-        }
+          } as Paper;
+          themeOf.set(paper.id, theme);
+          into?.[theme]?.push(paper);
+          return paper;
+        });
       });
-    }
+    const history = themes.map((): Paper[] => []);
+    for (let d = 1; d <= 30; d++) generateDay(start - d * day, perDay / 3, history);
+    for (let d = 0; d < days; d++) papers.push(...generateDay(start + d * day, perDay, undefined));
     const byDay = Array.from({ length: days }, (_, d) =>
       papers.filter((paper) => paper.firstSeenAt.getTime() === start + d * day),
     );
-    const readers = makeReaders(random, papers, themeOf, sizes.readers as number);
-    log(`${readers.length} readers; ${days} digests each, with and without their feedback`);
+    const readers = makeReaders(random, papers, themeOf, history, sizes.readers as number);
+    log(
+      `${readers.length} readers, ${likedPerReader} liked papers each; ${days} digests each, in ${arms.length} ways`,
+    );
+    let likedThemePrecision = 0;
+    const likedIds = new Set(readers.flatMap((reader) => reader.liked.map((paper) => paper.id)));
     const given = readers.map((): GivenFeedback[] => []);
     const figures: DayFigures[] = [];
     let clicks = 0;
-    let pickMs = 0;
-    let plainMs = 0;
-    let picks = 0;
+    const costs = Object.fromEntries(arms.map((arm) => [arm, { ms: 0, picks: 0 }])) as Record<
+      Arm,
+      { ms: number; picks: number }
+    >;
     const buildMs: number[] = [];
     const setSizes: number[] = [];
     for (let d = 0; d < days; d++) {
@@ -180,50 +221,55 @@ export const feedback: Benchmark = {
       const figuresToday: DayFigures = { precision: {}, ndcg: {}, differences: [] };
       readers.forEach((reader, r) => {
         const relevantToday = today.filter((paper) => reader.relevant.has(paper.id)).length;
-        const byArm = arms.map((arm) => {
+        // As the send path reads them (`readerRanking`): the newest clicks, then the liked papers as "more".
+        const likedAsMore = reader.liked.map((paper) => ({ kind: 'more' as const, paper }));
+        const options: Record<Arm, { topics: string[]; feedback: GivenFeedback[]; liked: Paper[] }> = {
+          'topics only': { topics: [reader.topic], feedback: [], liked: [] },
+          'topics + feedback': {
+            topics: [reader.topic],
+            feedback: (given[r] as GivenFeedback[]).slice(0, feedbackReadLimit),
+            liked: [],
+          },
+          'topics + liked papers': { topics: [reader.topic], feedback: likedAsMore, liked: reader.liked },
+          'liked papers only': { topics: [], feedback: likedAsMore, liked: reader.liked },
+        };
+        const scored = {} as Record<Arm, ReturnType<typeof scoreDigest>>;
+        let withFeedback: Paper[] = [];
+        for (const arm of arms) {
           const began = performance.now();
           const digest = pickDigestPapers(
             candidates,
-            { topics: [reader.topic] },
+            { topics: options[arm].topics },
             {
               windowStart,
               sent: new Set(),
               limit: 100,
-              // As the send path reads it: the newest `feedbackReadLimit`, reasons for the cards shown.
-              feedback: arm === 'topics only' ? [] : given[r]?.slice(0, feedbackReadLimit),
+              feedback: options[arm].feedback,
+              liked: options[arm].liked,
               explain: shown,
             },
-          );
-          if (arm === 'topics only') {
-            plainMs += performance.now() - began;
-          } else {
-            pickMs += performance.now() - began;
-            picks++;
-          }
-          return digest.map((pick) => pick.paper);
-        });
-        arms.forEach((arm, a) => {
-          const scored = scoreDigest(
-            (byArm[a] as Paper[]).map((paper) => paper.id),
+          ).map((pick) => pick.paper);
+          costs[arm].ms += performance.now() - began;
+          costs[arm].picks++;
+          if (arm === 'topics + feedback') withFeedback = digest;
+          scored[arm] = scoreDigest(
+            digest.map((paper) => paper.id),
             reader.relevant,
             relevantToday,
           );
-          figuresToday.precision[arm] = (figuresToday.precision[arm] ?? 0) + scored.precision;
-          figuresToday.ndcg[arm] = (figuresToday.ndcg[arm] ?? 0) + scored.ndcg;
-        });
-        const plain = scoreDigest(
-          (byArm[0] as Paper[]).map((p) => p.id),
-          reader.relevant,
-          relevantToday,
+          figuresToday.precision[arm] = (figuresToday.precision[arm] ?? 0) + scored[arm].precision;
+          if (arm === 'liked papers only') {
+            // Against the reader's whole theme too, which liked papers are about, whatever the topic.
+            const inTheme = digest.slice(0, 5).filter((paper) => themeOf.get(paper.id) === reader.theme);
+            likedThemePrecision += inTheme.length / 5;
+          }
+          figuresToday.ndcg[arm] = (figuresToday.ndcg[arm] ?? 0) + scored[arm].ndcg;
+        }
+        figuresToday.differences.push(
+          scored['topics + feedback'].precision - scored['topics only'].precision,
         );
-        const withFeedback = scoreDigest(
-          (byArm[1] as Paper[]).map((p) => p.id),
-          reader.relevant,
-          relevantToday,
-        );
-        figuresToday.differences.push(withFeedback.precision - plain.precision);
         // The reader reads the digest they got (with feedback) and clicks on some of what it shows.
-        for (const paper of (byArm[1] as Paper[]).slice(0, shown)) {
+        for (const paper of withFeedback.slice(0, shown)) {
           const isRelevant = reader.relevant.has(paper.id) !== random.chance(noise);
           if (random.chance(isRelevant ? 0.5 : 0.3)) {
             (given[r] as GivenFeedback[]).unshift({ kind: isRelevant ? 'more' : 'less', paper });
@@ -247,11 +293,13 @@ export const feedback: Benchmark = {
     };
     const rows = figures.map((f, d) => ({
       day: String(d + 1),
-      pTopics: ((f.precision['topics only'] as number) / n).toFixed(3),
-      pFeedback: ((f.precision['topics + feedback'] as number) / n).toFixed(3),
+      ...Object.fromEntries(
+        arms.flatMap((arm, a) => [
+          [`p${a}`, ((f.precision[arm] as number) / n).toFixed(3)],
+          [`n${a}`, ((f.ndcg[arm] as number) / n).toFixed(3)],
+        ]),
+      ),
       gain: `${(mean(f.differences) * 100).toFixed(1)} ± ${(2 * standardError(f.differences) * 100).toFixed(1)}`,
-      nTopics: ((f.ndcg['topics only'] as number) / n).toFixed(3),
-      nFeedback: ((f.ndcg['topics + feedback'] as number) / n).toFixed(3),
     }));
     const day10 = figures[Math.min(9, figures.length - 1)] as DayFigures;
     const gain10 = mean(day10.differences);
@@ -280,11 +328,9 @@ export const feedback: Benchmark = {
           title: `precision@5 and nDCG@10 against the hidden interest, mean of ${format.count(n)} readers (gain: points, ± 2 standard errors)`,
           columns: [
             { key: 'day', header: 'day' },
-            { key: 'pTopics', header: 'p@5 topics' },
-            { key: 'pFeedback', header: 'p@5 +feedback' },
-            { key: 'gain', header: 'gain' },
-            { key: 'nTopics', header: 'nDCG@10 topics' },
-            { key: 'nFeedback', header: 'nDCG@10 +feedback' },
+            ...armHeaders.map((header, a) => ({ key: `p${a}`, header: `p@5 ${header}` })),
+            { key: 'gain', header: 'gain (fb)' },
+            ...armHeaders.map((header, a) => ({ key: `n${a}`, header: `nDCG ${header}` })),
           ],
           rows,
         },
@@ -292,15 +338,18 @@ export const feedback: Benchmark = {
       targets: checks,
       notes: [
         `papers in ${themeWords.length + 1} themes (${themeWords.join(', ')}, other), each generated from its own sample papers; each reader writes a broad topic and clicks by one theme among its matches (e.g. "${readers[0]?.topic ?? ''}", wanting ${themeWords[readers[0]?.theme ?? 0]}); of the ${shown} papers shown they click "more" on half of those in it and "less" on 30 % of the others, ${noise * 100} % of clicks the wrong way (${format.count(clicks)} clicks in all)`,
-        `re-ranking cost: ${format.us((pickMs * 1000) / Math.max(1, picks))} per digest with feedback (limit 100, reasons for the ${shown} shown; a reader's newest ${feedbackReadLimit} clicks, ${format.count(clicks / Math.max(1, n))} on average by the end), against ${format.us((plainMs * 1000) / Math.max(1, picks))} without; the candidates' vectors, once per set and worker: ${format.ms(median(buildMs))} for ${format.count(median(setSizes))} papers (median of the days)`,
-        `not built yet, so not measured: ${unbuiltArms.join(', ')} (issue 14, items 2 and 3)`,
+        `cost per digest (limit 100, reasons for the ${shown} shown): ${arms.map((arm) => `${arm} ${format.us((costs[arm].ms * 1000) / Math.max(1, costs[arm].picks))}`).join(', ')}; with feedback, a reader's newest ${feedbackReadLimit} clicks (${format.count(clicks / Math.max(1, n))} on average by the end); liked papers are looked up once per set and paper (${format.count(likedIds.size)} distinct here); the candidates' vectors, once per set and worker: ${format.ms(median(buildMs))} for ${format.count(median(setSizes))} papers (median of the days)`,
+        `mean over the ${days} days, p@5: ${arms.map((arm, a) => `${arm} ${mean(rows.map((row) => Number(row[`p${a}` as keyof typeof row]))).toFixed(3)}`).join(', ')}`,
+        `relevant = the reader's theme among what their topic matches, so "liked papers only", which is not limited by the topic, is scored against that narrower interest too; against the whole theme its p@5 is ${(likedThemePrecision / (n * days)).toFixed(3)} (mean of the days)`,
+        lookupNote(byDay.slice(-candidateDays).flat(), readers),
       ],
       data: {
         figures: rows,
         gain10,
         clicks,
-        reRankUs: (pickMs * 1000) / Math.max(1, picks),
-        plainUs: (plainMs * 1000) / Math.max(1, picks),
+        costUs: Object.fromEntries(
+          arms.map((arm) => [arm, (costs[arm].ms * 1000) / Math.max(1, costs[arm].picks)]),
+        ),
         vectorsMs: median(buildMs),
       },
     };

@@ -7,9 +7,12 @@ import {
   feedbackRule,
   isExplainedUp,
 } from '../feedback/similarity.js';
-import { papersFirstSeenSince } from '../papers/store.js';
-import { type BuildPick, createMatchingEngine } from '../topics/engine.js';
+import { papersByArxivId, papersFirstSeenSince } from '../papers/store.js';
+import { shortened } from '../text.js';
+import { type BuildPick, createMatchingEngine, type TopicEntry } from '../topics/engine.js';
 import { buildPaperIndex } from '../topics/match.js';
+import { likeIdsOf } from '../topics/parse.js';
+import { createSimilarPapers, likedMatches } from '../topics/similar.js';
 import { parseStoredPicks } from './paper-rows.js';
 
 /** A paper chosen for one digest, with why. */
@@ -33,9 +36,15 @@ const longestWindowMs = 15 * 86_400_000;
  * pick touches no Paper object and no Date, and nothing is made per subscriber but the picks.
  */
 export function createDigestCandidates(papers: readonly Paper[], index = buildPaperIndex(papers)) {
-  const engine = createMatchingEngine(index);
-  const firstSeenAt = Float64Array.from(papers, (paper) => paper.firstSeenAt.getTime());
   const indexOfId = new Map(papers.map((paper, at) => [paper.id, at]));
+  // The papers `like:` names and the reader likes, of the pick under way.
+  let references: ReadonlyMap<string, Paper> = new Map();
+  const similar = createSimilarPapers(index, (arxivId) => {
+    const paper = references.get(arxivId);
+    return paper && { paper, place: indexOfId.get(paper.id) };
+  });
+  const engine = createMatchingEngine(index, similar);
+  const firstSeenAt = Float64Array.from(papers, (paper) => paper.firstSeenAt.getTime());
   const sentBits = new Uint32Array((papers.length + 31) >>> 5);
   // The pick under way (a pick runs to its end synchronously): read by the closures made once below.
   let since = 0;
@@ -64,7 +73,7 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
    * could rise into the top (at most `1 + maxShift` times the lowest score in the pool): the result
    * is the same as re-ranking every match.
    */
-  function rerank(topics: readonly string[], options: PickOptions, feedback: readonly GivenFeedback[]) {
+  function rerank(topics: readonly TopicEntry[], options: PickOptions, feedback: readonly GivenFeedback[]) {
     const limit = options.limit ?? digestPickLimit;
     const given = feedback.map(({ kind, paper }) => {
       const at = indexOfId.get(paper.id);
@@ -108,7 +117,20 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
   return {
     papers,
     engine,
-    pick(topics: readonly string[], options: PickOptions): DigestPick[] {
+    pick(written: readonly string[], options: PickOptions): DigestPick[] {
+      const liked = options.liked ?? [];
+      references = new Map([
+        ...(options.references ?? []),
+        ...liked.map((paper) => [paper.arxivId, paper] as const),
+      ]);
+      const topics: TopicEntry[] = [...written];
+      if (liked.length > 0) {
+        const likes = liked.map((paper) => ({
+          arxivId: paper.arxivId,
+          text: `similar to “${shortened(paper.title, 60)}”`,
+        }));
+        topics.push({ label: likedTopicLabel, matches: likedMatches(index, similar, likes) });
+      }
       since = options.windowStart.getTime();
       hasSent = false;
       for (const paperId of options.sent) {
@@ -122,6 +144,7 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
         return engine.rankWith(topics, { limit: options.limit ?? digestPickLimit, isExcluded }, toPick);
       } finally {
         if (hasSent) sentBits.fill(0);
+        references = new Map();
       }
     },
   };
@@ -134,6 +157,9 @@ export async function loadDigestCandidates(db: Db, now: Date): Promise<DigestCan
     await papersFirstSeenSince(db, new Date(now.getTime() - longestWindowMs), 50_000),
   );
 }
+
+/** The section of a digest that the reader's liked papers find, and the topic it names. */
+export const likedTopicLabel = 'Similar to papers you liked';
 
 /** A paper the reader said "more like this" or "less like this" about. */
 export interface GivenFeedback {
@@ -151,6 +177,16 @@ export interface PickOptions {
   feedback?: readonly GivenFeedback[];
   /** How many of the first picks say which feedback moved them (the cards an email shows); all by default. */
   explain?: number;
+  /** The papers the topics name with `like:`, by arXiv id; one not here matches nothing. */
+  references?: ReadonlyMap<string, Paper>;
+  /** The reader's liked papers, newest first: a topic of their own, "Similar to papers you liked". */
+  liked?: readonly Paper[];
+}
+
+/** The stored papers that the topics name with `like:`, by arXiv id (`PickOptions.references`). */
+export async function likeReferences(db: Db, topics: readonly string[]): Promise<Map<string, Paper>> {
+  const ids = [...new Set(topics.flatMap(likeIdsOf))];
+  return ids.length === 0 ? new Map() : papersByArxivId(db, ids);
 }
 
 /** A margin for clocks that differ between the machines that ingest, plan and send. */

@@ -6,12 +6,18 @@ import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
 import { renderDigestWithinBudget } from '../email/render.js';
 import { feedbackLinks } from '../feedback/links.js';
-import { rankingFeedback } from '../feedback/store.js';
+import { readerRanking } from '../feedback/store.js';
 import { observeDigestSend } from '../metrics.js';
 import { newestPaperId } from '../papers/store.js';
 import { findSubscriberById, readTopics, recordEvent } from '../subscribers/store.js';
 import { storedPicksJson } from './paper-rows.js';
-import { type DigestCandidates, loadDigestCandidates, pickDigestPapers, sentPaperIds } from './select.js';
+import {
+  type DigestCandidates,
+  likeReferences,
+  loadDigestCandidates,
+  pickDigestPapers,
+  sentPaperIds,
+} from './select.js';
 
 /** Consecutive hard (5xx) failures after which an address is marked bounced. */
 export const hardBounceThreshold = 3;
@@ -135,11 +141,11 @@ export async function sendDigest({
     return 'skipped';
   }
   const windowStart = new Date(digest.windowStart);
-  const [topics, candidates, sent, given] = await Promise.all([
+  const [topics, candidates, sent, ranking] = await Promise.all([
     readTopics(ctx.db, subscriber.id),
     ctx.candidates(),
     sentPaperIds(ctx.db, subscriber.id, windowStart),
-    rankingFeedback(ctx.db, subscriber.id),
+    readerRanking(ctx.db, subscriber.id),
   ]);
   const picks = pickDigestPapers(
     candidates,
@@ -147,7 +153,8 @@ export async function sendDigest({
     {
       windowStart,
       sent,
-      feedback: given,
+      ...ranking,
+      references: await likeReferences(ctx.db, topics),
       explain: subscriber.maxPapers,
     },
   );

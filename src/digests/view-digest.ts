@@ -4,12 +4,18 @@ import { digestEmailValues } from '../email/digest-view.js';
 import { renderDigestEmail } from '../email/render.js';
 import type { EmailTemplates } from '../email/templates.js';
 import { NotFoundError } from '../errors.js';
-import { rankingFeedback } from '../feedback/store.js';
+import { readerRanking } from '../feedback/store.js';
 import { normalizeEmail } from '../subscribers/email-address.js';
 import { findSubscriberByEmail, findSubscriberById, readTopics } from '../subscribers/store.js';
 import { storedDigestPicks } from './paper-rows.js';
 import { windowStartFor } from './plan.js';
-import { type DigestPick, loadDigestCandidates, pickDigestPapers, sentPaperIds } from './select.js';
+import {
+  type DigestPick,
+  likeReferences,
+  loadDigestCandidates,
+  pickDigestPapers,
+  sentPaperIds,
+} from './select.js';
 import { digestLinks } from './send-digest.js';
 
 /** The web version of one digest ("view in browser"): the same layout, every paper it picked. */
@@ -79,7 +85,8 @@ export async function previewDigest({
     {
       windowStart,
       sent: await sentPaperIds(ctx.db, subscriber.id, windowStart),
-      feedback: await rankingFeedback(ctx.db, subscriber.id),
+      ...(await readerRanking(ctx.db, subscriber.id)),
+      references: await likeReferences(ctx.db, topics),
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);

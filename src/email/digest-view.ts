@@ -1,5 +1,6 @@
 import type { Paper } from '../db/schema.js';
-import { type DigestPick, digestPickLimit } from '../digests/select.js';
+import { type DigestPick, digestPickLimit, likedTopicLabel } from '../digests/select.js';
+import { shortened } from '../text.js';
 
 /** What a card shows of its paper, whoever gets it: worked out once per paper (see `partsOf`). */
 export interface PaperParts {
@@ -109,17 +110,6 @@ const linkNames: Record<string, string> = {
 };
 
 /**
- * The start of a text, cut at a word: enough to tell papers apart in a link's name (a card has up to
- * five links, and thirty full titles five times over would cost a long digest 30 KB of its 102 KB),
- * or topics apart in the contents line.
- */
-function shortened(text: string, maxLength: number): string {
-  if (text.length <= maxLength) return text;
-  const space = text.lastIndexOf(' ', maxLength);
-  return `${text.slice(0, space > maxLength / 2 ? space : maxLength).trimEnd()}…`;
-}
-
-/**
  * The parts of a card that depend on the paper alone, kept per paper object: a send run reuses the
  * same candidate papers for every recipient, so summaries and links are worked out once, not per email.
  */
@@ -157,13 +147,19 @@ function rankedLineOf(because: DigestPick['because']): string | undefined {
     : `Ranked lower: similar to “${title}”, which you wanted less of`;
 }
 
+/** The terms that hit, the first three of many: a paper like ten liked papers names three. */
+function matchedLineOf(terms: readonly string[]): string {
+  if (terms.length <= 4) return terms.join(', ');
+  return `${terms.slice(0, 3).join(', ')} and ${terms.length - 3} more`;
+}
+
 export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' | 'h3' = 'h2'): PaperCard {
   return {
     paper: partsOf(pick.paper),
     position,
     titleTag,
     topic: pick.topic,
-    matchedLine: pick.matched.filter((term) => term !== pick.topic).join(', '),
+    matchedLine: matchedLineOf(pick.matched.filter((term) => term !== pick.topic)),
     rankedLine: rankedLineOf(pick.because),
   };
 }
@@ -288,10 +284,11 @@ export function digestEmailValues(input: {
   const moreCount = Math.max(0, picks.length - cards.length);
   const topicsLine = subscriber.topics.join('; ');
   const dateLabel = dateLabelFor(subscriber.frequency, input.localDate);
-  const isTopicless = subscriber.topics.length === 0;
   // The topics that found something, in the reader's order: what the subject promises.
   const pickTopics = new Set(picks.map((pick) => pick.topic));
   const found = subscriber.topics.filter((topic) => pickTopics.has(topic));
+  const foundLiked = pickTopics.has(likedTopicLabel);
+  const isTopicless = subscriber.topics.length === 0 && !foundLiked;
   // The pick list stops at digestPickLimit: at the cap there were at least that many.
   const count =
     picks.length >= digestPickLimit ? `${digestPickLimit}+ new papers` : plural(picks.length, 'new paper');
@@ -300,7 +297,9 @@ export function digestEmailValues(input: {
       ? 'No new papers'
       : isTopicless
         ? `${count}, the most upvoted`
-        : `${count} on ${topicsPhrase(found)}`;
+        : found.length === 0
+          ? `${count} similar to ones you liked`
+          : `${count} on ${topicsPhrase(found)}${foundLiked ? ' and similar to ones you liked' : ''}`;
   return {
     subject: subject.length > 110 ? `${subject.slice(0, 109).trimEnd()}…` : subject,
     preheader: preheaderOf(cards, dateLabel, topicsLine),

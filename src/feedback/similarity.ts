@@ -1,14 +1,9 @@
 import type { FeedbackKind } from '../db/schema.js';
-import { isStopword, stem, tokenize } from '../topics/tokens.js';
+import { type Features, featureWeight, type SimilarityText, similarityFeatures } from '../topics/similar.js';
 
-/** What similarity reads of a paper: the engine's own fields, stemmed as topics stem them. */
-export interface SimilarityPaper {
+/** What similarity reads of a paper (`similarityFeatures`), and what it is kept by. */
+export interface SimilarityPaper extends SimilarityText {
   id: number;
-  title: string;
-  abstract: string;
-  authors: readonly string[];
-  categories: readonly string[];
-  aiKeywords?: readonly string[] | null;
   /** Its text may change with an update: features are kept per id and update. */
   updatedAt?: Date;
 }
@@ -17,32 +12,6 @@ export interface SimilarityPaper {
 export interface PaperVector {
   ids: Uint32Array;
   weights: Float32Array;
-}
-
-/**
- * Feature weights per occurrence. A title word says more about a paper than an abstract word, as in
- * ranking (match.ts); a shared author is a strong sign of the same line of work, a shared category a
- * weak one (most candidates share cs.LG or cs.CV), which IDF weighs down further.
- */
-const weights = { title: 3, keywords: 2, abstract: 1, author: 2, category: 0.5 };
-
-/** A token's feature (`t:` and its stem), or null for a stop word: made once per distinct token. */
-const textFeatures = new Map<string, string | null>();
-
-function textFeatureOf(token: string): string | null {
-  let feature = textFeatures.get(token);
-  if (feature === undefined) {
-    feature = isStopword(token) ? null : `t:${stem(token)}`;
-    if (textFeatures.size >= 200_000) textFeatures.clear();
-    textFeatures.set(token, feature);
-  }
-  return feature;
-}
-
-/** A paper's features and their raw weights (summed occurrences, before IDF), in order of appearance. */
-interface Features {
-  names: string[];
-  raw: number[];
 }
 
 /**
@@ -56,29 +25,7 @@ function featuresOf(paper: SimilarityPaper): Features {
   const key = `${paper.id}:${paper.updatedAt?.getTime() ?? 0}`;
   const cached = featureCache.get(key);
   if (cached) return cached;
-  const at = new Map<string, number>();
-  const features: Features = { names: [], raw: [] };
-  const add = (feature: string, weight: number) => {
-    const i = at.get(feature);
-    if (i === undefined) {
-      at.set(feature, features.names.length);
-      features.names.push(feature);
-      features.raw.push(weight);
-    } else {
-      features.raw[i] = (features.raw[i] as number) + weight;
-    }
-  };
-  const addText = (text: string, weight: number) => {
-    for (const token of tokenize(text)) {
-      const feature = textFeatureOf(token);
-      if (feature !== null) add(feature, weight);
-    }
-  };
-  addText(paper.title, weights.title);
-  for (const keyword of paper.aiKeywords ?? []) addText(keyword, weights.keywords);
-  addText(paper.abstract, weights.abstract);
-  for (const author of paper.authors) add(`a:${tokenize(author).join(' ')}`, weights.author);
-  for (const category of paper.categories) add(`c:${category.toLowerCase()}`, weights.category);
+  const features = similarityFeatures(paper);
   if (featureCache.size >= featureCacheSize) featureCache.delete(featureCache.keys().next().value as string);
   featureCache.set(key, features);
   return features;
@@ -98,13 +45,18 @@ const placeRange = 2 ** 20;
  * once per set. Built on first use: a run whose readers gave no feedback pays nothing.
  */
 export function createSimilarity(candidates: readonly SimilarityPaper[]) {
-  let built: { featureIds: Map<string, number>; idfOf: Float64Array; vectors: PaperVector[] } | undefined;
+  let built:
+    | { featureIds: Map<string, number>; documentFrequency: Uint32Array; vectors: PaperVector[] }
+    | undefined;
   const others = new Map<number, PaperVector>();
   const maxOthers = 20_000;
 
-  function vectorFrom(features: Features, idfOf: Float64Array, featureIds: Map<string, number>): PaperVector {
+  function vectorFrom(
+    features: Features,
+    documentFrequency: Uint32Array,
+    featureIds: Map<string, number>,
+  ): PaperVector {
     const { names, raw } = features;
-    const unknownIdf = Math.log(1 + candidates.length);
     const ids = new Int32Array(names.length);
     const weighted = new Float64Array(names.length);
     for (let i = 0; i < names.length; i++) {
@@ -112,7 +64,8 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
       ids[i] = id;
       // Rare everywhere: a feature no candidate has gets the highest IDF. It cannot be shared with a
       // candidate, but it counts in the length, so a paper is not "similar" on the little it shares.
-      weighted[i] = (1 + Math.log(raw[i] as number)) * (id === -1 ? unknownIdf : (idfOf[id] as number));
+      const df = id === -1 ? 0 : (documentFrequency[id] as number);
+      weighted[i] = featureWeight(raw[i] as number, df, candidates.length);
     }
     // The heaviest features; on a tie the ones that appeared first. The cut is the weight of the last
     // one kept, found by a native sort of the weights alone.
@@ -156,9 +109,9 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
         documentFrequency[id] = (documentFrequency[id] as number) + 1;
       }
     }
-    const idfOf = Float64Array.from(documentFrequency, (df) => Math.log(1 + candidates.length / (1 + df)));
-    const vectors = all.map((features) => vectorFrom(features, idfOf, featureIds));
-    return { featureIds, idfOf, vectors };
+    const frequencies = Uint32Array.from(documentFrequency);
+    const vectors = all.map((features) => vectorFrom(features, frequencies, featureIds));
+    return { featureIds, documentFrequency: frequencies, vectors };
   }
 
   const ready = () => {
@@ -237,8 +190,9 @@ export function createSimilarity(candidates: readonly SimilarityPaper[]) {
     paper(paper: SimilarityPaper): PaperVector {
       let vector = others.get(paper.id);
       if (!vector) {
-        const { featureIds, idfOf } = ready();
-        vector = vectorFrom(featuresOf(paper), idfOf, featureIds);
+        const { featureIds, documentFrequency } = ready();
+        // Not kept in the feature cache: a reader's papers would push out the candidates of the next set.
+        vector = vectorFrom(similarityFeatures(paper), documentFrequency, featureIds);
         if (others.size >= maxOthers) others.clear();
         others.set(paper.id, vector);
       }

@@ -156,16 +156,16 @@ export async function countLikedPapers(db: Db, subscriberId: number): Promise<nu
 }
 
 /**
- * What re-ranks a reader's digest: their newest clicks, then their newest liked papers, which count as
- * "more like this".
+ * What a reader's digest learns from: their newest clicks, then their newest liked papers, which
+ * count as "more like this" (`feedback`); and the liked papers alone, a topic of their own (`liked`).
  */
-export async function rankingFeedback(
+export async function readerRanking(
   db: Db,
   subscriberId: number,
-): Promise<{ kind: FeedbackKind; paper: Paper }[]> {
+): Promise<{ feedback: { kind: FeedbackKind; paper: Paper }[]; liked: Paper[] }> {
   const [clicks, liked] = await Promise.all([
     feedbackPapers(db, subscriberId),
     likedPapersForRanking(db, subscriberId),
   ]);
-  return [...clicks, ...liked.map((paper) => ({ kind: 'more' as const, paper }))];
+  return { feedback: [...clicks, ...liked.map((paper) => ({ kind: 'more' as const, paper }))], liked };
 }

@@ -232,6 +232,18 @@ export async function paperIdsByArxivId(db: Db, arxivIds: readonly string[]): Pr
   return found;
 }
 
+/** The stored papers with these arXiv ids, by arXiv id. */
+export async function papersByArxivId(db: Db, arxivIds: readonly string[]): Promise<Map<string, Paper>> {
+  const found = new Map<string, Paper>();
+  for (let start = 0; start < arxivIds.length; start += 1000) {
+    const rows = await db.all(
+      sql`select ${paperColumns} from papers p where p.arxiv_id ${inList(db, arxivIds.slice(start, start + 1000))}`,
+    );
+    for (const paper of rows.map(rowToPaper)) found.set(paper.arxivId, paper);
+  }
+  return found;
+}
+
 /**
  * The stored papers with these titles, compared in lower case (SQLite lowers ASCII letters only): lower
  * title → its arXiv id and row id.

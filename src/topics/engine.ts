@@ -1,5 +1,14 @@
 import { matchTopic, type PaperIndex, type TopicMatch } from './match.js';
-import { parseTopic } from './parse.js';
+import { parseTopic, type TopicNode } from './parse.js';
+import type { SimilarTo } from './similar.js';
+
+/**
+ * A topic the reader wrote, or one matched for them (the papers like the ones they like): its label is
+ * what a pick names as its topic.
+ */
+export type TopicEntry = string | { label: string; matches: readonly TopicMatch[] };
+
+const labelOf = (topic: TopicEntry) => (typeof topic === 'string' ? topic : topic.label);
 
 /** One paper picked for a subscriber: its best score, the topic that gave it, the terms that hit. */
 export interface RankedPaper {
@@ -37,6 +46,7 @@ interface TopicMatches {
 const noMatches: TopicMatches = { papers: new Uint32Array(0), scores: new Float64Array(0), matched: [] };
 
 function toTopicMatches(matches: readonly TopicMatch[]): TopicMatches {
+  if (matches.length === 0) return noMatches;
   return {
     papers: Uint32Array.from(matches, (match) => match.paper),
     scores: Float64Array.from(matches, (match) => match.score),
@@ -44,13 +54,26 @@ function toTopicMatches(matches: readonly TopicMatch[]): TopicMatches {
   };
 }
 
-function matchTopicText(index: PaperIndex, topic: string): TopicMatches {
+/**
+ * One topic's matches, and whether they are final: not when `like:` named a paper `similar` does not
+ * know yet, which may be there the next time.
+ */
+function matchEntry(
+  index: PaperIndex,
+  topic: TopicEntry,
+  similar: SimilarTo | undefined,
+): { matches: TopicMatches; isFinal: boolean } {
+  if (typeof topic !== 'string') return { matches: toTopicMatches(topic.matches), isFinal: false };
+  let node: TopicNode;
   try {
-    return toTopicMatches(matchTopic(index, parseTopic(topic)));
+    node = parseTopic(topic);
   } catch {
     // A stored topic that no longer parses matches nothing rather than failing the run.
-    return noMatches;
+    return { matches: noMatches, isFinal: true };
   }
+  const missing = new Set<string>();
+  const matches = toTopicMatches(matchTopic(index, node, { similar, missing }));
+  return { matches, isFinal: missing.size === 0 };
 }
 
 /** A subscriber without topics gets the most upvoted papers, newer first among equals. */
@@ -100,7 +123,7 @@ function createMerger(index: PaperIndex) {
     headScores[list] = at < papers.length ? (scores[at] as number) : 0;
   }
   return function merge<T>(
-    topics: readonly string[],
+    topics: readonly TopicEntry[],
     lists: readonly TopicMatches[],
     options: RankOptions,
     build: BuildPick<T>,
@@ -113,7 +136,9 @@ function createMerger(index: PaperIndex) {
       for (let at = 0; at < papers.length && ranked.length < limit; at++) {
         const paper = papers[at] as number;
         if (isExcluded?.(paper)) continue;
-        ranked.push(build(paper, scores[at] as number, topics[0], matched[at] as string[]));
+        ranked.push(
+          build(paper, scores[at] as number, labelOf(topics[0] as TopicEntry), matched[at] as string[]),
+        );
       }
       return ranked;
     }
@@ -157,7 +182,12 @@ function createMerger(index: PaperIndex) {
       if (seen[bestPaper] !== stamp) {
         seen[bestPaper] = stamp;
         ranked.push(
-          build(bestPaper, bestScore, topics[best], (lists[best] as TopicMatches).matched[at] as string[]),
+          build(
+            bestPaper,
+            bestScore,
+            labelOf(topics[best] as TopicEntry),
+            (lists[best] as TopicMatches).matched[at] as string[],
+          ),
         );
       }
       advance(best, at + 1);
@@ -171,11 +201,12 @@ function createMerger(index: PaperIndex) {
 /** One subscriber alone: parse and match each topic now. Topics that no longer parse are skipped. */
 export function rankForTopics(
   index: PaperIndex,
-  topics: readonly string[],
+  topics: readonly TopicEntry[],
   options: RankOptions,
+  similar?: SimilarTo,
 ): RankedPaper[] {
   if (topics.length === 0) return rankByUpvotes(index, options, toRankedPaper);
-  const lists = topics.map((topic) => matchTopicText(index, topic));
+  const lists = topics.map((topic) => matchEntry(index, topic, similar).matches);
   return createMerger(index)(topics, lists, options, toRankedPaper);
 }
 
@@ -186,27 +217,30 @@ export function rankForTopics(
  * picked, not the number of papers, and memory grows with distinct topics, not with subscribers.
  * Not reentrant (one merge at a time, as JavaScript runs it anyway).
  */
-export function createMatchingEngine(index: PaperIndex) {
+export function createMatchingEngine(index: PaperIndex, similar?: SimilarTo) {
   const cache = new Map<string, TopicMatches>();
   const merge = createMerger(index);
-  const listsOf = (topics: readonly string[]) =>
+  // A topic matched for one reader comes with its matches; only the reader's own are cached.
+  const listsOf = (topics: readonly TopicEntry[]) =>
     topics.map((topic) => {
+      if (typeof topic !== 'string') return matchEntry(index, topic, similar).matches;
       let matches = cache.get(topic);
       if (!matches) {
-        matches = matchTopicText(index, topic);
-        cache.set(topic, matches);
+        const matched = matchEntry(index, topic, similar);
+        matches = matched.matches;
+        if (matched.isFinal) cache.set(topic, matches);
       }
       return matches;
     });
   /** The picks, each made by `build`, best first. */
-  function rankWith<T>(topics: readonly string[], options: RankOptions, build: BuildPick<T>): T[] {
+  function rankWith<T>(topics: readonly TopicEntry[], options: RankOptions, build: BuildPick<T>): T[] {
     if (topics.length === 0) return rankByUpvotes(index, options, build);
     return merge(topics, listsOf(topics), options, build);
   }
   return {
     index,
     rankWith,
-    rank: (topics: readonly string[], options: RankOptions): RankedPaper[] =>
+    rank: (topics: readonly TopicEntry[], options: RankOptions): RankedPaper[] =>
       rankWith(topics, options, toRankedPaper),
     get distinctTopics() {
       return cache.size;

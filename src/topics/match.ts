@@ -1,4 +1,5 @@
 import type { TopicNode } from './parse.js';
+import { likeRule, type SimilarTo } from './similar.js';
 import { stem, tokenize } from './tokens.js';
 
 /** The fields of a paper that topics look at. */
@@ -29,7 +30,7 @@ const exactFieldScore = 4;
  * Upvotes scale relevance by at most 1.25× (half of that at 50 upvotes): they break near-ties and lift
  * popular papers among equals, but cannot carry an abstract-only hit over a title hit.
  */
-const upvoteBoost = (upvotes: number) => 1 + (0.25 * upvotes) / (upvotes + 50);
+export const upvoteBoost = (upvotes: number) => 1 + (0.25 * upvotes) / (upvotes + 50);
 
 /** The papers of term `t` are `papers[start[t]]` to `papers[start[t + 1] - 1]`, ascending. */
 export interface PaperSets {
@@ -708,8 +709,40 @@ function papersIn(has: Uint8Array, count: number): Uint32Array {
   return papers;
 }
 
-function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Generator<void, Evaluated> {
+/** What one match reads besides the index: its budget, and the papers `like:` names. */
+interface MatchRun {
+  budget: MatchBudget;
+  similar?: SimilarTo;
+  /** The arXiv ids `like:` named that `similar` does not know (yet). */
+  missing: Set<string>;
+}
+
+function likeLeaf(index: PaperIndex, node: Extract<TopicNode, { type: 'like' }>, run: MatchRun): Evaluated {
+  const similar = run.similar?.(node.arxivId);
+  if (!similar) run.missing.add(node.arxivId);
+  const papers = similar?.papers ?? noPapers;
+  run.budget.spend((similar?.work ?? 0) * cost.read + papers.length * (cost.hit + cost.setEntry));
+  const has = new Uint8Array(index.size);
+  const scores = new Float64Array(index.size);
+  papers.forEach((paper, i) => {
+    has[paper] = 1;
+    scores[paper] = likeRule.weight * (similar?.similarity[i] as number);
+  });
+  return {
+    papers,
+    has,
+    score(paper, matched) {
+      matched.push(node.text);
+      return scores[paper] as number;
+    },
+  };
+}
+
+function* evaluate(index: PaperIndex, node: TopicNode, run: MatchRun): Generator<void, Evaluated> {
+  const { budget } = run;
   switch (node.type) {
+    case 'like':
+      return likeLeaf(index, node, run);
     case 'term':
     case 'phrase': {
       const leaf = yield* evaluateLeaf(index, node, budget);
@@ -727,7 +760,7 @@ function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Gen
     case 'and': {
       const children: { isNot: boolean; result: Evaluated }[] = [];
       for (const child of node.children) {
-        children.push({ isNot: child.type === 'not', result: yield* evaluate(index, child, budget) });
+        children.push({ isNot: child.type === 'not', result: yield* evaluate(index, child, run) });
       }
       const positive = children.filter((child) => !child.isNot);
       const [smallest, ...rest] = [...positive].sort(
@@ -755,7 +788,7 @@ function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Gen
     }
     case 'or': {
       const children: Evaluated[] = [];
-      for (const child of node.children) children.push(yield* evaluate(index, child, budget));
+      for (const child of node.children) children.push(yield* evaluate(index, child, run));
       budget.spend(children.reduce((sum, child) => sum + child.papers.length, 0) * cost.setEntry);
       const has = new Uint8Array(index.size);
       let count = 0;
@@ -776,7 +809,7 @@ function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Gen
     case 'not': {
       // Inside an AND the parent reads this as "must not match"; `has` marks the papers to keep by
       // being the complement.
-      const inner = yield* evaluate(index, node.child, budget);
+      const inner = yield* evaluate(index, node.child, run);
       budget.spend(index.size * cost.setEntry);
       const has = new Uint8Array(index.size);
       for (let paper = 0; paper < index.size; paper++) if (!inner.has[paper]) has[paper] = 1;
@@ -786,7 +819,7 @@ function* evaluate(index: PaperIndex, node: TopicNode, budget: MatchBudget): Gen
 }
 
 const leavesOf = (node: TopicNode): number =>
-  node.type === 'term' || node.type === 'phrase'
+  node.type === 'term' || node.type === 'phrase' || node.type === 'like'
     ? 1
     : node.type === 'not'
       ? leavesOf(node.child)
@@ -797,6 +830,21 @@ const byScoreThenNewer = (index: PaperIndex) => (x: TopicMatch, y: TopicMatch) =
   (index.recency[y.paper] as number) - (index.recency[x.paper] as number) ||
   x.paper - y.paper;
 
+export interface MatchOptions {
+  /** Without one, no limit. */
+  budget?: MatchBudget;
+  /** The papers like one arXiv id (`like:`); without it, `like:` matches nothing. */
+  similar?: SimilarTo;
+  /** Filled with the arXiv ids `like:` named that `similar` did not know. */
+  missing?: Set<string>;
+}
+
+const runOf = (options: MatchOptions): MatchRun => ({
+  budget: options.budget ?? new MatchBudget(Number.POSITIVE_INFINITY),
+  similar: options.similar,
+  missing: options.missing ?? new Set(),
+});
+
 /**
  * Every paper of the index that the topic matches, best first, in steps: it yields every
  * `pauseEvery` units of work, so that a server can answer other requests between them. With a
@@ -805,10 +853,11 @@ const byScoreThenNewer = (index: PaperIndex) => (x: TopicMatch, y: TopicMatch) =
 export function* matchTopicSteps(
   index: PaperIndex,
   ast: TopicNode,
-  options: { budget?: MatchBudget } = {},
+  options: MatchOptions = {},
 ): Generator<void, TopicMatch[]> {
-  const budget = options.budget ?? new MatchBudget(Number.POSITIVE_INFINITY);
-  const result = yield* evaluate(index, ast, budget);
+  const run = runOf(options);
+  const { budget } = run;
+  const result = yield* evaluate(index, ast, run);
   // Scoring a match visits every leaf of the topic; then each match is built and sorted.
   const perMatch = leavesOf(ast) * cost.score + cost.match;
   budget.spend(result.papers.length * perMatch);
@@ -836,10 +885,11 @@ export function* matchTopicSteps(
 export function* topMatchesSteps(
   index: PaperIndex,
   ast: TopicNode,
-  options: { budget?: MatchBudget; limit: number; isIncluded?: (paper: number) => boolean },
+  options: MatchOptions & { limit: number; isIncluded?: (paper: number) => boolean },
 ): Generator<void, { total: number; matches: TopicMatch[] }> {
-  const budget = options.budget ?? new MatchBudget(Number.POSITIVE_INFINITY);
-  const result = yield* evaluate(index, ast, budget);
+  const run = runOf(options);
+  const { budget } = run;
+  const result = yield* evaluate(index, ast, run);
   const perMatch = leavesOf(ast) * cost.score + cost.match;
   budget.spend(result.papers.length * perMatch);
   const { isIncluded } = options;
@@ -878,11 +928,7 @@ export function runSteps<T>(steps: Generator<void, T>): T {
 }
 
 /** `matchTopicSteps` at once: the digest engine's way, where nothing else waits on the thread. */
-export function matchTopic(
-  index: PaperIndex,
-  ast: TopicNode,
-  options: { budget?: MatchBudget } = {},
-): TopicMatch[] {
+export function matchTopic(index: PaperIndex, ast: TopicNode, options: MatchOptions = {}): TopicMatch[] {
   return runSteps(matchTopicSteps(index, ast, options));
 }
 

@@ -1,3 +1,4 @@
+import { normalizeArxivId } from '../papers/normalize.js';
 import { hasControlCharacters } from '../text.js';
 import { isStopword, tokenize } from './tokens.js';
 
@@ -8,8 +9,9 @@ import { isStopword, tokenize } from './tokens.js';
  *   orExpr  := andExpr ( "OR" andExpr )*
  *   andExpr := unary ( "AND"? unary )*          words side by side must all match
  *   unary   := ( "-" | "NOT" ) primary | primary
- *   primary := "(" orExpr ")" | field? ( word | "phrase" )
+ *   primary := "(" orExpr ")" | like | field? ( word | "phrase" )
  *   field   := "title:" | "abstract:" | "author:" | "cat:"
+ *   like    := "like:" arXiv-id                  papers similar to that one (an id or an arxiv.org link)
  *
  * OR, AND and NOT are operators only in capitals; `or` is a word. Positions are 0-based offsets into
  * the query string.
@@ -23,7 +25,9 @@ export type TopicNode =
   | { type: 'phrase'; field?: TopicField; text: string; tokens: string[]; position: number }
   | { type: 'and'; children: TopicNode[]; position: number }
   | { type: 'or'; children: TopicNode[]; position: number }
-  | { type: 'not'; child: TopicNode; position: number };
+  | { type: 'not'; child: TopicNode; position: number }
+  /** Papers similar to one paper; `text` is what a match lists among the terms that hit. */
+  | { type: 'like'; arxivId: string; text: string; position: number };
 
 export class TopicSyntaxError extends Error {
   constructor(
@@ -35,12 +39,13 @@ export class TopicSyntaxError extends Error {
   }
 }
 
-export const topicLimits = { length: 200, depth: 12, leaves: 40 };
+export const topicLimits = { length: 200, depth: 12, leaves: 40, likes: 10 };
 
 type Token =
   | { kind: 'word'; text: string; position: number }
   | { kind: 'phrase'; text: string; position: number }
   | { kind: 'field'; field: TopicField; position: number }
+  | { kind: 'like'; arxivId: string; position: number }
   | { kind: '(' | ')' | '-' | 'OR' | 'AND' | 'NOT'; position: number }
   | { kind: 'end'; position: number };
 
@@ -76,9 +81,15 @@ function lex(query: string): Token[] {
       const field = /^([A-Za-z]+):/.exec(text);
       if (field) {
         const name = (field[1] as string).toLowerCase();
+        if (name === 'like') {
+          const like = likeToken(query, start + field[0].length, start);
+          tokens.push(like.token);
+          i = like.end;
+          continue;
+        }
         if (!(topicFields as readonly string[]).includes(name)) {
           throw new TopicSyntaxError(
-            `Unknown field "${field[1]}:"; use title:, abstract:, author: or cat:`,
+            `Unknown field "${field[1]}:"; use title:, abstract:, author:, cat: or like:`,
             start,
           );
         }
@@ -95,6 +106,25 @@ function lex(query: string): Token[] {
   return tokens;
 }
 
+/** `like:` and the arXiv id after it, which starts at `at`: the id or link up to the next space or bracket. */
+function likeToken(query: string, at: number, position: number): { token: Token; end: number } {
+  let end = at;
+  while (end < query.length && !wordBreak(query[end] as string)) end++;
+  const value = query.slice(at, end);
+  const arxivId = value ? normalizeArxivId(value) : undefined;
+  if (!arxivId) {
+    throw new TopicSyntaxError(
+      value
+        ? `"${value}" is not an arXiv id: like: takes one such as 2511.12345 or hep-th/9901001`
+        : query[at] === '"'
+          ? 'like: takes an arXiv id such as 2511.12345, not a "phrase"'
+          : 'like: takes an arXiv id such as 2511.12345, with no space after the colon',
+      at,
+    );
+  }
+  return { token: { kind: 'like', arxivId, position }, end };
+}
+
 /** Parses one topic into an AST, or throws TopicSyntaxError with the position of the problem. */
 export function parseTopic(query: string): TopicNode {
   if (hasControlCharacters(query)) {
@@ -109,6 +139,7 @@ export function parseTopic(query: string): TopicNode {
   const tokens = lex(query);
   let index = 0;
   let leaves = 0;
+  let likes = 0;
   const peek = () => tokens[index] as Token;
   const next = () => tokens[index++] as Token;
 
@@ -117,7 +148,9 @@ export function parseTopic(query: string): TopicNode {
       ? 'the end of the topic'
       : token.kind === 'word' || token.kind === 'phrase'
         ? `"${token.text}"`
-        : `"${token.kind === 'field' ? `${token.field}:` : token.kind}"`;
+        : token.kind === 'like'
+          ? `"like:${token.arxivId}"`
+          : `"${token.kind === 'field' ? `${token.field}:` : token.kind}"`;
 
   function leaf(
     token: Extract<Token, { kind: 'word' | 'phrase' }>,
@@ -174,6 +207,17 @@ export function parseTopic(query: string): TopicNode {
       case 'word':
       case 'phrase':
         return leaf(token);
+      case 'like':
+        if (++leaves > topicLimits.leaves)
+          throw new TopicSyntaxError(`A topic has at most ${topicLimits.leaves} terms`, token.position);
+        if (++likes > topicLimits.likes)
+          throw new TopicSyntaxError(`A topic has at most ${topicLimits.likes} like: terms`, token.position);
+        return {
+          type: 'like',
+          arxivId: token.arxivId,
+          text: `like:${token.arxivId}`,
+          position: token.position,
+        };
       default:
         throw new TopicSyntaxError(
           `Expected a word, "phrase", field or "(", found ${describe(token)}`,
@@ -195,7 +239,8 @@ export function parseTopic(query: string): TopicNode {
     return primary(depth);
   }
 
-  const startsOperand = (token: Token) => ['word', 'phrase', 'field', '(', '-', 'NOT'].includes(token.kind);
+  const startsOperand = (token: Token) =>
+    ['word', 'phrase', 'field', 'like', '(', '-', 'NOT'].includes(token.kind);
 
   function andExpr(depth: number): TopicNode | undefined {
     const position = peek().position;
@@ -257,4 +302,20 @@ export function parseTopic(query: string): TopicNode {
   }
   if (!ast) throw new TopicSyntaxError('The topic has only common words such as "the" or "of"', 0);
   return ast;
+}
+
+/** The arXiv ids a topic names with `like:`; none for a topic that does not parse. */
+export function likeIdsOf(topic: string): string[] {
+  const ids: string[] = [];
+  const walk = (node: TopicNode) => {
+    if (node.type === 'like') ids.push(node.arxivId);
+    else if (node.type === 'not') walk(node.child);
+    else if (node.type === 'and' || node.type === 'or') node.children.forEach(walk);
+  };
+  try {
+    walk(parseTopic(topic));
+  } catch (error) {
+    if (!(error instanceof TopicSyntaxError)) throw error;
+  }
+  return ids;
 }

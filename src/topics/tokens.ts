@@ -65,3 +65,11 @@ const stopwords = new Set(
 );
 
 export const isStopword = (token: string) => stopwords.has(token);
+
+/** Stems of the stop words: features of similarity leave them out (`similar.ts`). */
+let stopStems: Set<string> | undefined;
+
+export const isStopStem = (stemmed: string) => {
+  stopStems ??= new Set([...stopwords].map(stem));
+  return stopStems.has(stemmed);
+};

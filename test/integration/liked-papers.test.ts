@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Subscriber } from '../../src/db/schema.js';
 import { sql } from '../../src/db/sql.js';
-import { rankingFeedback } from '../../src/feedback/store.js';
+import { readerRanking } from '../../src/feedback/store.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
 import { seedSamplePapers } from '../support/digest.js';
@@ -99,11 +99,14 @@ describe('papers I like', () => {
     expect(
       (me.json.likedPapers as { arxivId: string; title: string | null }[]).map((p) => p.title),
     ).toContain('Testing Deep Learning Models: A First Comparative Study of Multiple Testing Techniques');
-    // They re-rank as "more like this" does.
-    const ranking = await rankingFeedback(app.runtime.db, subscriber.id);
-    expect(ranking.filter((given) => given.kind === 'more').map((given) => given.paper.arxivId)).toEqual(
+    // They are a topic of their own, and re-rank as "more like this" does.
+    const ranking = await readerRanking(app.runtime.db, subscriber.id);
+    expect(ranking.liked.map((paper) => paper.arxivId)).toEqual(
       expect.arrayContaining([known.arxivId, '2202.12139']),
     );
+    expect(
+      ranking.feedback.filter((given) => given.kind === 'more').map((given) => given.paper.arxivId),
+    ).toEqual(expect.arrayContaining([known.arxivId, '2202.12139']));
     expect((await add(known.arxivId)).json.results).toEqual([
       { input: known.arxivId, arxivId: known.arxivId, result: 'already' },
     ]);

@@ -25,6 +25,13 @@ const phrase = (position: number, text: string, tokens: string[], field?: TopicF
 const and = (position: number, ...children: TopicNode[]): TopicNode => ({ type: 'and', children, position });
 const or = (position: number, ...children: TopicNode[]): TopicNode => ({ type: 'or', children, position });
 const not = (position: number, child: TopicNode): TopicNode => ({ type: 'not', child, position });
+const like = (position: number, arxivId: string): TopicNode => ({
+  type: 'like',
+  arxivId,
+  text: `like:${arxivId}`,
+  position,
+});
+const tenLikes = Array.from({ length: 10 }, (_, i) => `like:2511.${String(10000 + i)}`).join(' ');
 
 interface SyntaxErrorCase {
   position: number;
@@ -107,6 +114,15 @@ const cases: Case[] = [
     'cat:cs.LG -cat:cs.CV',
     and(0, term(4, 'cs.LG', ['cs.lg'], 'cat'), not(10, term(15, 'cs.CV', ['cs.cv'], 'cat'))),
   ],
+  // like: an arXiv id, or a link to it; versions dropped
+  ['like:2511.12345', like(0, '2511.12345')],
+  ['like:2511.12345v3', like(0, '2511.12345')],
+  ['LIKE:hep-th/9901001', like(0, 'hep-th/9901001')],
+  ['like:https://arxiv.org/abs/2511.12345', like(0, '2511.12345')],
+  ['like:arXiv:2511.12345', like(0, '2511.12345')],
+  ['cat:cs.LG like:2511.12345', and(0, term(4, 'cs.LG', ['cs.lg'], 'cat'), like(10, '2511.12345'))],
+  ['diffusion -like:2511.12345', and(0, term(0, 'diffusion'), not(10, like(11, '2511.12345')))],
+  ['(like:2511.12345 OR like:2511.54321)', or(1, like(1, '2511.12345'), like(20, '2511.54321'))],
   // Hyphenated words become phrases
   ['GPT-4', phrase(0, 'GPT-4', ['gpt', '4'])],
   ['x-ray', phrase(0, 'x-ray', ['x', 'ray'])],
@@ -178,6 +194,15 @@ const cases: Case[] = [
   ['x OR the', fails(2, /OR/)],
   ['the OR x', fails(4, /OR/)],
   ['the OR of', fails(4, /OR/)],
+  ['like:', fails(5, /like: takes an arXiv id.*no space/)],
+  ['like: 2511.12345', fails(5, /like: takes an arXiv id.*no space/)],
+  ['diffusion like:"a paper"', fails(15, /like: takes an arXiv id.*not a "phrase"/)],
+  ['like:2511', fails(5, /"2511" is not an arXiv id/)],
+  ['x like:diffusion', fails(7, /"diffusion" is not an arXiv id/)],
+  ['like:https://example.com/2511.12345', fails(5, /is not an arXiv id/)],
+  ['title:like:2511.12345', fails(6, /after title:.*"like:2511.12345"/)],
+  ['-like:2511.12345', fails(0, /only exclusions/)],
+  [`${tenLikes} like:2511.20000`, fails(tenLikes.length + 1, /at most 10 like: terms/)],
 ];
 
 describe('parseTopic', () => {
@@ -217,6 +242,9 @@ function leavesOf(node: TopicNode, query: string): TopicNode[] {
       return node.children.flatMap((child) => leavesOf(child, query));
     case 'not':
       return leavesOf(node.child, query);
+    case 'like':
+      expect(node.arxivId).toMatch(/^\d{4}\.\d{4,5}$|\//);
+      return [node];
   }
 }
 
@@ -255,6 +283,8 @@ const grammarPieces = [
   'author:',
   'cat:',
   'foo:',
+  'like:',
+  'like:2511.12345',
   ':',
   ' ',
   ' ',
