@@ -247,6 +247,7 @@ export const feedback: Benchmark = {
               feedback: options[arm].feedback,
               liked: options[arm].liked,
               explain: shown,
+              shown,
             },
           ).map((pick) => pick.paper);
           costs[arm].ms += performance.now() - began;

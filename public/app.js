@@ -87,6 +87,13 @@ for (const textarea of document.querySelectorAll('[data-topic-preview]')) {
       }
       const count = result.total === 1 ? '1 paper' : `${result.total} papers`;
       item.append(element('span', 'preview-count', ` ${count} in the last ${previewDays} days`));
+      // What each like: names: its title, or that paperboy asks arXiv for it once the topics are saved.
+      for (const like of result.likes ?? []) {
+        const text = like.title
+          ? `like:${like.arxivId} is “${like.title}”`
+          : `like:${like.arxivId}: paperboy does not have this paper yet; it asks arXiv for it when you save`;
+        item.append(element('span', 'hint preview-like', ` ${text}.`));
+      }
       if (result.matches.length > 0) {
         const list = element('ul', 'preview-papers');
         for (const match of result.matches) {

@@ -140,8 +140,11 @@ export function createDigestCandidates(papers: readonly Paper[], index = buildPa
         hasSent = true;
       }
       try {
-        if (options.feedback && options.feedback.length > 0) return rerank(topics, options, options.feedback);
-        return engine.rankWith(topics, { limit: options.limit ?? digestPickLimit, isExcluded }, toPick);
+        const picks =
+          options.feedback && options.feedback.length > 0
+            ? rerank(topics, options, options.feedback)
+            : engine.rankWith(topics, { limit: options.limit ?? digestPickLimit, isExcluded }, toPick);
+        return liked.length > 0 && options.shown ? withLikedShare(picks, options.shown) : picks;
       } finally {
         if (hasSent) sentBits.fill(0);
         references = new Map();
@@ -160,6 +163,34 @@ export async function loadDigestCandidates(db: Db, now: Date): Promise<DigestCan
 
 /** The section of a digest that the reader's liked papers find, and the topic it names. */
 export const likedTopicLabel = 'Similar to papers you liked';
+
+/**
+ * The email shows the first `shown` picks. Papers like the reader's liked ones score by a cosine,
+ * which a strong title hit of a topic can outweigh every day: so the section gets up to a third of
+ * what is shown (at least one), its best papers moved up to just above the cut, in place of the
+ * lowest others, which move down below it. Nothing is added or dropped.
+ */
+export function withLikedShare(picks: readonly DigestPick[], shown: number): DigestPick[] {
+  const isLiked = (pick: DigestPick) => pick.topic === likedTopicLabel;
+  const share = Math.max(1, Math.floor(shown / 3));
+  const inView = picks.slice(0, shown);
+  const missing = Math.min(share - inView.filter(isLiked).length, picks.slice(shown).filter(isLiked).length);
+  if (missing <= 0) return [...picks];
+  const promoted = picks.slice(shown).filter(isLiked).slice(0, missing);
+  // The lowest of the others in view make room, keeping their order.
+  let room = missing;
+  const kept: DigestPick[] = [];
+  const demoted: DigestPick[] = [];
+  for (let i = inView.length - 1; i >= 0; i--) {
+    const pick = inView[i] as DigestPick;
+    if (room > 0 && !isLiked(pick)) {
+      demoted.unshift(pick);
+      room--;
+    } else kept.unshift(pick);
+  }
+  const rest = picks.slice(shown).filter((pick) => !promoted.includes(pick));
+  return [...kept, ...promoted, ...demoted, ...rest];
+}
 
 /** A paper the reader said "more like this" or "less like this" about. */
 export interface GivenFeedback {
@@ -181,6 +212,8 @@ export interface PickOptions {
   references?: ReadonlyMap<string, Paper>;
   /** The reader's liked papers, newest first: a topic of their own, "Similar to papers you liked". */
   liked?: readonly Paper[];
+  /** How many of the first picks the email shows: the liked papers' section gets its share of them. */
+  shown?: number;
 }
 
 /** The stored papers that the topics name with `like:`, by arXiv id (`PickOptions.references`). */

@@ -156,6 +156,7 @@ export async function sendDigest({
       ...ranking,
       references: await likeReferences(ctx.db, topics),
       explain: subscriber.maxPapers,
+      shown: subscriber.maxPapers,
     },
   );
   if (picks.length === 0) {

@@ -87,6 +87,7 @@ export async function previewDigest({
       sent: await sentPaperIds(ctx.db, subscriber.id, windowStart),
       ...(await readerRanking(ctx.db, subscriber.id)),
       references: await likeReferences(ctx.db, topics),
+      shown: subscriber.maxPapers,
     },
   );
   const links = digestLinks(ctx, subscriber, 1, now);

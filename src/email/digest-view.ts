@@ -160,7 +160,11 @@ export function toPaperCard(pick: DigestPick, position: number, titleTag: 'h2' |
     titleTag,
     topic: pick.topic,
     matchedLine: matchedLineOf(pick.matched.filter((term) => term !== pick.topic)),
-    rankedLine: rankedLineOf(pick.because),
+    // A paper like the reader's liked ones is there for that reason, which its matched line gives.
+    rankedLine:
+      pick.topic === likedTopicLabel && pick.because?.kind === 'more'
+        ? undefined
+        : rankedLineOf(pick.because),
   };
 }
 

@@ -99,7 +99,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
           const result = await ingestPapers({ ctx, input });
           return { inserted: result.inserted, updated: result.updated, rejected: result.rejected.length };
         },
-        'fetch-liked-papers': () => fetchLikedPapers({ ctx }),
+        'fetch-liked-papers': (data) => fetchLikedPapers({ ctx, input: { arxivIds: data.arxivIds ?? [] } }),
       },
     });
     if (options.schedules ?? true) await registerSchedules(producer, config, log);

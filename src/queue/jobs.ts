@@ -45,8 +45,9 @@ export const jobCatalog = {
   },
   'fetch-liked-papers': {
     queue: 'ingest',
-    // Nothing to carry: the job asks arXiv for every liked paper still pending, whoever added it.
-    payload: z.object({}),
+    // The job asks arXiv for every liked paper still pending, whoever added it, and for the papers a
+    // reader's topics just named with `like:` (ids only; at most 10 topics of 10 each).
+    payload: z.object({ arxivIds: z.array(z.string().min(1).max(60)).max(100).optional() }),
     options: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
   },
 } as const;

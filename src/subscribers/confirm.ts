@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js';
 import { NotFoundError } from '../errors.js';
+import { fetchNamedPapers } from '../feedback/fetch-liked-papers.js';
 import { closeRequests, recordEvent, replaceTopics, requestForToken, updateSubscriber } from './store.js';
 
 /**
@@ -12,7 +13,7 @@ export async function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { t
   const outcome = await ctx.db.transaction(async (tx) => {
     const { request, subscriber } = await requestForToken({ ...ctx, db: tx }, input.token);
     if (request.confirmedAt) {
-      if (subscriber.status === 'active') return { isNewlyConfirmed: false, subscriber };
+      if (subscriber.status === 'active') return { isNewlyConfirmed: false, subscriber, topics: [] };
       throw new NotFoundError('This link was already used. To start your digest again, subscribe again.');
     }
     if (subscriber.status === 'complained') {
@@ -31,10 +32,15 @@ export async function confirmSubscription({ ctx, input }: { ctx: Ctx; input: { t
     await replaceTopics(tx, subscriber.id, topics);
     await closeRequests(tx, request, now);
     await recordEvent(tx, { subscriberId: subscriber.id, type: 'confirmed', source: 'link', at: now });
-    return { isNewlyConfirmed: true, subscriber: { ...subscriber, ...fields, status: 'active' as const } };
+    return {
+      isNewlyConfirmed: true,
+      subscriber: { ...subscriber, ...fields, status: 'active' as const },
+      topics,
+    };
   });
   if (outcome.isNewlyConfirmed) {
     await ctx.enqueue('lifecycle-email', { kind: 'welcome', subscriberId: outcome.subscriber.id });
+    await fetchNamedPapers(ctx, outcome.topics);
   }
   return outcome;
 }

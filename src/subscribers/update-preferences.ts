@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { EventSource } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { fetchNamedPapers } from '../feedback/fetch-liked-papers.js';
 import type { PreferencesPatch } from './preferences.js';
 import {
   findSubscriberById,
@@ -10,7 +11,7 @@ import {
   updateSubscriber,
 } from './store.js';
 
-export function updatePreferences({
+export async function updatePreferences({
   ctx,
   input,
 }: {
@@ -19,7 +20,7 @@ export function updatePreferences({
 }) {
   const now = ctx.clock();
   const { topics, ...fields } = input.patch;
-  return ctx.db.transaction(async (tx) => {
+  const view = await ctx.db.transaction(async (tx) => {
     const subscriber = await findSubscriberById(tx, input.subscriberId);
     if (!subscriber) throw new NotFoundError();
     const changed = Object.keys(input.patch);
@@ -36,4 +37,6 @@ export function updatePreferences({
     }
     return toSubscriberView(tx, { ...subscriber, ...fields });
   });
+  if (topics !== undefined) await fetchNamedPapers(ctx, topics);
+  return view;
 }

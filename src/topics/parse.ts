@@ -304,18 +304,20 @@ export function parseTopic(query: string): TopicNode {
   return ast;
 }
 
+/** The arXiv ids a topic names with `like:`, in order. */
+export function likeIdsIn(node: TopicNode): string[] {
+  if (node.type === 'like') return [node.arxivId];
+  if (node.type === 'not') return likeIdsIn(node.child);
+  if (node.type === 'and' || node.type === 'or') return node.children.flatMap(likeIdsIn);
+  return [];
+}
+
 /** The arXiv ids a topic names with `like:`; none for a topic that does not parse. */
 export function likeIdsOf(topic: string): string[] {
-  const ids: string[] = [];
-  const walk = (node: TopicNode) => {
-    if (node.type === 'like') ids.push(node.arxivId);
-    else if (node.type === 'not') walk(node.child);
-    else if (node.type === 'and' || node.type === 'or') node.children.forEach(walk);
-  };
   try {
-    walk(parseTopic(topic));
+    return likeIdsIn(parseTopic(topic));
   } catch (error) {
     if (!(error instanceof TopicSyntaxError)) throw error;
+    return [];
   }
-  return ids;
 }

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Ctx } from '../context.js';
 import { AppError, ValidationError } from '../errors.js';
-import { matchablePapersPage, newestPaperId, type PaperCursor } from '../papers/store.js';
+import { matchablePapersPage, newestPaperId, type PaperCursor, papersByArxivId } from '../papers/store.js';
 import { wholeNumber } from '../query-params.js';
 import {
   createPaperIndexBuilder,
@@ -13,7 +13,8 @@ import {
   type TopicMatch,
   topMatchesSteps,
 } from './match.js';
-import { parseTopic, TopicSyntaxError } from './parse.js';
+import { likeIdsIn, parseTopic, TopicSyntaxError } from './parse.js';
+import { createSimilarPapers, paperNormsSteps, type Reference, type SimilarTo } from './similar.js';
 
 const widestWindowDays = 365;
 
@@ -50,6 +51,17 @@ export interface PreviewIndex {
   arxivIds: string[];
   titles: string[];
   firstSeenAt: Float64Array;
+  /** The papers `like:` named in previews from this index, and what is like them (made on first use). */
+  likes?: { references: Map<string, Reference>; similar: SimilarTo };
+}
+
+/** This index's `like:` lookups, which read the papers previews named so far. */
+function likesOf(preview: PreviewIndex): NonNullable<PreviewIndex['likes']> {
+  if (!preview.likes) {
+    const references = new Map<string, Reference>();
+    preview.likes = { references, similar: createSimilarPapers(preview.index, (id) => references.get(id)) };
+  }
+  return preview.likes;
 }
 
 /** Runs for `sliceMs`, then lets the event loop serve whatever is waiting. */
@@ -194,7 +206,7 @@ export async function previewTopic({
   indexes,
   queue,
 }: {
-  ctx: Pick<Ctx, 'clock'>;
+  ctx: Pick<Ctx, 'clock' | 'db'>;
   input: PreviewInput;
   indexes: PreviewIndexes;
   queue: MatchQueue;
@@ -207,6 +219,17 @@ export async function previewTopic({
     throw new ValidationError('invalid_topic', error.message, { details: { position: error.position } });
   }
   const preview = await indexes.get();
+  // The papers `like:` names, read from the store: the index keeps no abstracts.
+  const likeIds = [...new Set(likeIdsIn(ast))];
+  const named = likeIds.length === 0 ? new Map() : await papersByArxivId(ctx.db, likeIds);
+  const likes = likeIds.length === 0 ? undefined : likesOf(preview);
+  if (likes) {
+    for (const [arxivId, paper] of named) {
+      const place = preview.arxivIds.indexOf(arxivId);
+      likes.references.set(arxivId, { paper, place: place === -1 ? undefined : place });
+    }
+    await queue.run(() => paperNormsSteps(preview.index));
+  }
   const since = ctx.clock().getTime() - (input.days ?? 30) * 86_400_000;
   let top: { total: number; matches: TopicMatch[] };
   try {
@@ -216,6 +239,7 @@ export async function previewTopic({
         budget,
         limit: input.limit ?? 20,
         isIncluded: (paper) => (preview.firstSeenAt[paper] as number) >= since,
+        similar: likes?.similar,
       }),
     );
   } catch (error) {
@@ -229,6 +253,9 @@ export async function previewTopic({
   return {
     query: input.q,
     total: top.total,
+    // Each paper `like:` names: its title, or null while paperboy does not have it (saving the topic
+    // asks arXiv for it; until then it matches nothing).
+    likes: likeIds.map((arxivId) => ({ arxivId, title: (named.get(arxivId)?.title as string) ?? null })),
     matches: top.matches.map((match) => ({
       arxivId: preview.arxivIds[match.paper] as string,
       title: preview.titles[match.paper] as string,

@@ -6,20 +6,7 @@ import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
 import { seedSamplePapers } from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
-import { fixture, send, startFeedServer } from '../support/feed-server.js';
-
-// Older papers than the sample feed paperboy has (examples/papers.json): what readers like to cite.
-const recorded = fixture('arxiv-api-all-testing-100-2026-04-12.atom.xml');
-const [feedHead = '', ...recordedEntries] = recorded.split(/(?=<entry>)/);
-const feedTail = '</feed>\n';
-
-/** arXiv's answer to `id_list`, from the recorded feed: the entries it has of the ids asked for. */
-function answerIdList(ids: readonly string[]) {
-  const entries = recordedEntries
-    .map((entry) => entry.replace(/<\/feed>\s*$/, ''))
-    .filter((entry) => ids.some((id) => entry.includes(`<id>http://arxiv.org/abs/${id}v`)));
-  return `${feedHead}${entries.join('')}${feedTail}`;
-}
+import { answerIdList, send, startFeedServer } from '../support/feed-server.js';
 
 describe('papers I like', () => {
   const email = 'reader@example.org';

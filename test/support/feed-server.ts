@@ -39,3 +39,15 @@ export const send = (
   res.writeHead(status, headers);
   res.end(body);
 };
+
+// Older papers than the sample feed paperboy has (examples/papers.json): what readers like to cite.
+const recorded = fixture('arxiv-api-all-testing-100-2026-04-12.atom.xml');
+const [feedHead = '', ...recordedEntries] = recorded.split(/(?=<entry>)/);
+
+/** arXiv's answer to `id_list`, from a recorded feed: the entries it has of the ids asked for. */
+export function answerIdList(ids: readonly string[]) {
+  const entries = recordedEntries
+    .map((entry) => entry.replace(/<\/feed>\s*$/, ''))
+    .filter((entry) => ids.some((id) => entry.includes(`<id>http://arxiv.org/abs/${id}v`)));
+  return `${feedHead}${entries.join('')}</feed>\n`;
+}

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../bench/fixtures/random.js';
 import type { Paper } from '../../src/db/schema.js';
-import { createDigestCandidates, type DigestPick, pickDigestPapers } from '../../src/digests/select.js';
+import {
+  createDigestCandidates,
+  type DigestPick,
+  likedTopicLabel,
+  pickDigestPapers,
+  withLikedShare,
+} from '../../src/digests/select.js';
 import { buildPaperIndex } from '../../src/topics/match.js';
 import { makePapers, makeQuery, rankNaively } from '../support/random-topics.js';
 
@@ -76,5 +82,36 @@ describe('pickDigestPapers', () => {
     const sent = new Set(all.slice(0, 10).map((pick) => pick.paper.id));
     expect(pickDigestPapers(candidates, { topics: [] }, { ...options, sent })[0]).toEqual(all[10]);
     expect(pickDigestPapers(candidates, { topics: [] }, { ...options, sent: new Set() })).toEqual(all);
+  });
+});
+
+describe('withLikedShare', () => {
+  const pick = (name: string, topic: string): DigestPick =>
+    ({ paper: { title: name } as DigestPick['paper'], score: 1, topic, matched: [] }) as DigestPick;
+  const names = (picks: readonly DigestPick[]) => picks.map((p) => p.paper.title);
+  const topic = Array.from({ length: 12 }, (_, i) => pick(`t${i}`, 'diffusion'));
+  const liked = Array.from({ length: 4 }, (_, i) => pick(`l${i}`, likedTopicLabel));
+
+  it('gives the liked section up to a third of what is shown, just above the cut, dropping nothing', () => {
+    const picks = withLikedShare([...topic, ...liked], 9);
+    expect(names(picks)).toEqual([
+      ...['t0', 't1', 't2', 't3', 't4', 't5', 'l0', 'l1', 'l2'],
+      ...['t6', 't7', 't8', 't9', 't10', 't11', 'l3'],
+    ]);
+  });
+
+  it('leaves the order alone when the section already has its share, and gives at least one place', () => {
+    const already = [liked[0], ...topic.slice(0, 3), liked[1], ...topic.slice(3)] as DigestPick[];
+    expect(withLikedShare(already, 6)).toEqual(already);
+    expect(names(withLikedShare([...topic.slice(0, 3), ...liked], 2))).toEqual([
+      't0',
+      'l0',
+      't1',
+      't2',
+      'l1',
+      'l2',
+      'l3',
+    ]);
+    expect(withLikedShare(topic, 6)).toEqual(topic);
   });
 });

@@ -13,7 +13,8 @@ export const topicsField = (topics: readonly string[]) => html`
 <p>Words must all appear (<code>diffusion models</code>); word forms match (<code>quantized</code> finds
 <code>quantization</code>). <code>"exact phrase"</code>, <code>a OR b</code>, parentheses, <code>-word</code> or
 <code>NOT word</code> to exclude. Fields: <code>title:</code>, <code>abstract:</code>,
-<code>author:"Name Surname"</code>, <code>cat:cs.LG</code>.</p></details>
+<code>author:"Name Surname"</code>, <code>cat:cs.LG</code>. <code>like:2511.12345</code> (or an arXiv link)
+finds papers similar to that one.</p></details>
 <div id="topic-preview" class="preview" aria-live="polite" hidden></div>
 </div>`;
 
