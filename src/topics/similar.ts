@@ -113,10 +113,6 @@ export interface Reference {
 const textFields = ['title', 'keywords', 'abstract'] as const;
 
 /** A feature of the reference, found in the index: where to read the papers that have it. */
-type IndexedFeature =
-  | { kind: 'text'; term: number; weight: number }
-  | { kind: 'set'; sets: PaperIndex['authorTokens']; term: number; weight: number; rawWeight: number };
-
 /** Where a feature's papers are in the index, and how many there are (its document frequency). */
 function locate(index: PaperIndex, name: string) {
   const term = index.terms.get(name.slice(2));
@@ -206,16 +202,11 @@ function queryOf(index: PaperIndex, paper: SimilarityText) {
     const found = locate(index, name);
     // A feature no other paper has cannot find one; one that most have finds too many.
     if (!found || found.df < 2 || found.df > common) return [];
-    return [{ found, weight: featureWeight(raw[i] as number, found?.df ?? 0, index.size) }];
+    return [{ ...found, weight: featureWeight(raw[i] as number, found.df, index.size) }];
   });
   // Heaviest first; a stable sort keeps the order of appearance among equals.
-  const kept = weighted.sort((x, y) => y.weight - x.weight).slice(0, likeRule.queryFeatures);
-  const length = Math.sqrt(kept.reduce((sum, feature) => sum + feature.weight ** 2, 0)) || 1;
-  const features = kept.flatMap(({ found, weight }): IndexedFeature[] => {
-    if (!found) return [];
-    if (found.kind === 'text') return [{ kind: 'text', term: found.term, weight }];
-    return [{ kind: 'set', sets: found.sets, term: found.term, weight, rawWeight: found.rawWeight }];
-  });
+  const features = weighted.sort((x, y) => y.weight - x.weight).slice(0, likeRule.queryFeatures);
+  const length = Math.sqrt(features.reduce((sum, feature) => sum + feature.weight ** 2, 0)) || 1;
   return { features, length };
 }
 
@@ -240,7 +231,7 @@ export function createSimilarPapers(index: PaperIndex, lookup: (arxivId: string)
     for (const feature of query.features) {
       if (feature.kind === 'text') {
         // The paper's weight is (1 + ln raw) · idf: the idf and the query's weight are the same for all.
-        const scale = feature.weight * idf(index.documentFrequency[feature.term] as number, size);
+        const scale = feature.weight * idf(feature.df, size);
         const hits = rawWeights(index, feature.term, raw, touched);
         work += hits;
         for (let i = 0; i < hits; i++) {
@@ -253,7 +244,7 @@ export function createSimilarPapers(index: PaperIndex, lookup: (arxivId: string)
         const { sets, term } = feature;
         const from = sets.start[term] as number;
         const to = sets.start[term + 1] as number;
-        const weight = feature.weight * featureWeight(feature.rawWeight, to - from, size);
+        const weight = feature.weight * featureWeight(feature.rawWeight, feature.df, size);
         work += to - from;
         for (let entry = from; entry < to; entry++) {
           const paper = sets.papers[entry] as number;

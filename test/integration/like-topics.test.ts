@@ -6,7 +6,7 @@ import { loadEmailTemplates } from '../../src/email/load-templates.js';
 import { api, startTestApp, type TestApp } from '../support/app.js';
 import { cardsOf, flat, seedSamplePapers, sendDigestTo } from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
-import { answerIdList, send, startFeedServer } from '../support/feed-server.js';
+import { startArxivIdListServer, type startFeedServer } from '../support/feed-server.js';
 
 /** A sample paper on computer-use agents; the sample feed has several more on the subject. */
 const reference = {
@@ -29,10 +29,7 @@ describe('like: in topics, and papers like the ones I like', () => {
     (await app.runtime.db.value<number>(sql`select count(*) from papers where arxiv_id = ${arxivId}`)) === 1;
 
   beforeAll(async () => {
-    arxiv = await startFeedServer((_req, res, url) => {
-      const ids = (url.searchParams.get('id_list') ?? '').split(',').filter(Boolean);
-      send(res, 200, answerIdList(ids), { 'content-type': 'application/atom+xml' });
-    });
+    arxiv = await startArxivIdListServer();
     app = await startTestApp({
       env: { ARXIV_API_URL: arxiv.url, ARXIV_PAGE_DELAY_MS: '0', RATE_LIMIT_PER_MINUTE: '1000' },
     });

@@ -6,7 +6,7 @@ import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
 import { seedSamplePapers } from '../support/digest.js';
 import { seedSubscriber } from '../support/factories.js';
-import { answerIdList, send, startFeedServer } from '../support/feed-server.js';
+import { startArxivIdListServer, type startFeedServer } from '../support/feed-server.js';
 
 describe('papers I like', () => {
   const email = 'reader@example.org';
@@ -31,10 +31,7 @@ describe('papers I like', () => {
   };
 
   beforeAll(async () => {
-    arxiv = await startFeedServer((_req, res, url) => {
-      const ids = (url.searchParams.get('id_list') ?? '').split(',').filter(Boolean);
-      send(res, 200, answerIdList(ids), { 'content-type': 'application/atom+xml' });
-    });
+    arxiv = await startArxivIdListServer();
     app = await startTestApp({
       env: { ARXIV_API_URL: arxiv.url, ARXIV_PAGE_DELAY_MS: '0', RATE_LIMIT_PER_MINUTE: '1000' },
     });

@@ -45,9 +45,17 @@ const recorded = fixture('arxiv-api-all-testing-100-2026-04-12.atom.xml');
 const [feedHead = '', ...recordedEntries] = recorded.split(/(?=<entry>)/);
 
 /** arXiv's answer to `id_list`, from a recorded feed: the entries it has of the ids asked for. */
-export function answerIdList(ids: readonly string[]) {
+function answerIdList(ids: readonly string[]) {
   const entries = recordedEntries
     .map((entry) => entry.replace(/<\/feed>\s*$/, ''))
     .filter((entry) => ids.some((id) => entry.includes(`<id>http://arxiv.org/abs/${id}v`)));
   return `${feedHead}${entries.join('')}</feed>\n`;
+}
+
+/** A stand-in for arXiv's API that answers `id_list` queries from the recorded feed. */
+export function startArxivIdListServer() {
+  return startFeedServer((_req, res, url) => {
+    const ids = (url.searchParams.get('id_list') ?? '').split(',').filter(Boolean);
+    send(res, 200, answerIdList(ids), { 'content-type': 'application/atom+xml' });
+  });
 }
