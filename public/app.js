@@ -87,6 +87,11 @@ for (const textarea of document.querySelectorAll('[data-topic-preview]')) {
       }
       const count = result.total === 1 ? '1 paper' : `${result.total} papers`;
       item.append(element('span', 'preview-count', ` ${count} in the last ${previewDays} days`));
+      // The same topic as a feed, for a feed reader: no subscription needed.
+      const follow = element('a', 'preview-feed', 'Follow as a feed');
+      follow.href = `/feeds/topic.atom?${new URLSearchParams({ q: topic })}`;
+      follow.setAttribute('aria-label', `Follow “${topic}” as a feed`);
+      item.append(' ', follow);
       // What each like: names: its title, or that paperboy asks arXiv for it once the topics are saved.
       for (const like of result.likes ?? []) {
         const text = like.title
@@ -131,5 +136,24 @@ for (const input of document.querySelectorAll('input[type="file"][data-fills]'))
     const [file] = input.files ?? [];
     if (!target || !file) return;
     target.value = await file.text();
+  });
+}
+
+// Copy buttons: shown only where the script runs (without it, the address can be selected and copied).
+for (const button of document.querySelectorAll('button[data-copy]')) {
+  const source = document.getElementById(button.dataset.copy ?? '');
+  if (!source) continue;
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(source.value);
+      button.textContent = 'Copied';
+    } catch {
+      source.select(); // no clipboard access (plain http): select it for Ctrl+C
+      button.textContent = 'Press Ctrl+C';
+    }
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 2000);
   });
 }

@@ -9,6 +9,7 @@ export const errorCodes = [
   'invalid_timezone',
   'invalid_send_hour',
   'invalid_max_papers',
+  'invalid_delivery',
   'invalid_parameter',
   'invalid_topic',
   'topic_too_expensive',

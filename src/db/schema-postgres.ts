@@ -21,6 +21,7 @@ export const subscribers = pgTable(
     timezone: text('timezone').notNull().default('UTC'),
     sendHour: integer('send_hour').notNull().default(7),
     maxPapers: integer('max_papers').notNull().default(10),
+    delivery: text('delivery').notNull().default('email'),
     tokenSalt: text('token_salt').notNull(),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),

@@ -7,6 +7,10 @@ export type SubscriberStatus = (typeof subscriberStatuses)[number];
 export const frequencies = ['daily', 'weekly'] as const;
 export type Frequency = (typeof frequencies)[number];
 
+/** Where a reader's digests go: by email, or only to their personal feed (no digest emails). */
+export const deliveries = ['email', 'feed'] as const;
+export type Delivery = (typeof deliveries)[number];
+
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 
 export const subscribers = sqliteTable(
@@ -20,6 +24,7 @@ export const subscribers = sqliteTable(
     timezone: text('timezone').notNull().default('UTC'),
     sendHour: integer('send_hour').notNull().default(7),
     maxPapers: integer('max_papers').notNull().default(10),
+    delivery: text('delivery', { enum: deliveries }).notNull().default('email'),
     /** Mixed into every token's signature: deleting the row (or rotating this) kills all its links. */
     tokenSalt: text('token_salt').notNull(),
     createdAt: timestamp('created_at').notNull(),
@@ -73,6 +78,8 @@ export interface RequestedPreferences {
   timezone: string;
   sendHour: number;
   maxPapers: number;
+  /** Requests stored before feeds existed lack it: they are read as email. */
+  delivery: Delivery;
 }
 
 export type SubscriptionRequest = typeof subscriptionRequests.$inferSelect;
@@ -163,7 +170,8 @@ export const ingestRuns = sqliteTable(
   (table) => [index('ingest_runs_finished_idx').on(table.finishedAt)],
 );
 
-export const digestStatuses = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
+/** `published`: a feed-only reader's digest, put in their feed instead of an email. */
+export const digestStatuses = ['queued', 'sending', 'sent', 'published', 'failed', 'skipped'] as const;
 export type DigestStatus = (typeof digestStatuses)[number];
 
 /**

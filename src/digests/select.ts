@@ -226,12 +226,14 @@ export async function likeReferences(db: Db, topics: readonly string[]): Promise
 const clockSkewMs = 86_400_000;
 
 /**
- * Ids of the papers already sent to this subscriber that could still be offered: a paper first seen at
- * or after `since` can only be in a digest sent after it, so older digests are not read.
+ * Ids of the papers already sent to this subscriber (by email or to their feed) that could still be
+ * offered: a paper first seen at or after `since` can only be in a digest sent after it, so older
+ * digests are not read.
  */
 export async function sentPaperIds(db: Db, subscriberId: number, since: Date): Promise<Set<number>> {
   const lists = await db.column<string>(sql`select picks from digests
-    where subscriber_id = ${subscriberId} and status = 'sent' and sent_at >= ${since.getTime() - clockSkewMs}`);
+    where subscriber_id = ${subscriberId} and status in ('sent', 'published')
+      and sent_at >= ${since.getTime() - clockSkewMs}`);
   const ids = new Set<number>();
   for (const list of lists) for (const [paperId] of parseStoredPicks(list)) ids.add(paperId);
   return ids;

@@ -51,7 +51,7 @@ export type CandidatesCache = ReturnType<typeof createCandidatesCache>;
 
 export type SendCtx = MailCtx & { candidates: CandidatesCache };
 
-export type SendOutcome = 'sent' | 'skipped' | 'failed' | 'already-done' | 'missing';
+export type SendOutcome = 'sent' | 'published' | 'skipped' | 'failed' | 'already-done' | 'missing';
 
 /** The links of one digest email, signed for this subscriber. */
 export function digestLinks(
@@ -104,7 +104,7 @@ async function claimDigest(ctx: Pick<Ctx, 'db'>, digestId: number, now: Date) {
 
 /**
  * Sends one digest (SPEC §7, Delivery). The job carries only the digest id; this re-reads the row and
- * moves it `queued → sending → sent | skipped | failed`. A row already finished is left alone, so a
+ * moves it `queued → sending → sent | published | skipped | failed` (`published`: a feed-only reader's). A row already finished is left alone, so a
  * retried or duplicated job never sends twice. A row found in `sending` (its worker died) is resumed
  * only if the message's end of data never reached the SMTP server (`data_sent_at` unset); otherwise
  * the server may have accepted it, and it is recorded as sent rather than risk a second email.
@@ -124,11 +124,11 @@ export async function sendDigest({
   const log = ctx.log.child({ digestId: digest.id, subscriberId: digest.subscriberId });
 
   const finish = async (
-    status: 'sent' | 'skipped' | 'failed',
+    status: 'sent' | 'published' | 'skipped' | 'failed',
     fields: { messageId?: string; paperCount?: number; error?: string } = {},
     db = ctx.db,
   ) => {
-    const sentAt = status === 'sent' ? ctx.clock() : null;
+    const sentAt = status === 'sent' || status === 'published' ? ctx.clock() : null;
     await db.run(sql`update digests set status = ${status}, sent_at = ${sentAt},
         message_id = coalesce(${fields.messageId ?? null}, message_id),
         paper_count = coalesce(${fields.paperCount ?? null}, paper_count), error = ${fields.error ?? null}
@@ -163,6 +163,13 @@ export async function sendDigest({
     await finish('skipped', { paperCount: 0 });
     log.info('no new papers match: digest skipped');
     return 'skipped';
+  }
+  if (subscriber.delivery === 'feed') {
+    // "Feed only": the picks are the digest; the reader's feed shows them, and no email goes.
+    await ctx.db.run(sql`update digests set picks = ${storedPicksJson(picks)} where id = ${digest.id}`);
+    await finish('published', { paperCount: picks.length });
+    log.info({ papers: picks.length }, "digest published to the reader's feed (feed only)");
+    return 'published';
   }
   const links = digestLinks(ctx, subscriber, digest.id, now);
   const feedback = feedbackLinks(ctx, subscriber, digest.id, now);

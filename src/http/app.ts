@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import { createScrapeRegistry } from '../metrics.js';
 import type { RedisClient } from '../queue/connection.js';
 import { readQueueCounts } from '../queue/counts.js';
+import { createMatchQueue, createPreviewIndexes } from '../topics/preview.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { perMinuteLimit } from './middleware.js';
 import { messagePage } from './pages/layout.js';
@@ -19,6 +20,7 @@ import { meApi } from './routes/api-me.js';
 import { papersApi } from './routes/api-papers.js';
 import { subscriptionsApi } from './routes/api-subscriptions.js';
 import { topicsApi } from './routes/api-topics.js';
+import { feedsApi } from './routes/feeds.js';
 import { health } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { pages } from './routes/pages.js';
@@ -68,12 +70,15 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
   app.use(papersApi(ctx, redis));
-  app.use(topicsApi(ctx, previewLimit));
+  // Previews and topic feeds share one index, one match queue and one per-client limit.
+  const preview = { indexes: createPreviewIndexes(ctx), queue: createMatchQueue(), limit: previewLimit };
+  app.use(topicsApi(ctx, preview));
   app.use(adminApi(ctx, queues, redis));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 
   app.use(queueDashboard(ctx, queues, redis));
+  app.use(feedsApi(ctx, preview));
   app.use(pages(ctx, limit));
   app.get('/digests/:token', async (req, res) => {
     res.send(await viewDigest({ ctx: { ...ctx, templates }, input: { token: String(req.params.token) } }));

@@ -15,6 +15,7 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_timezone':
     case 'invalid_send_hour':
     case 'invalid_max_papers':
+    case 'invalid_delivery':
     case 'invalid_parameter':
     case 'invalid_topic':
     case 'topic_too_expensive':

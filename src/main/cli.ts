@@ -46,18 +46,19 @@ const roles = {
 
 /** Polls the planned digests until none is queued or sending; returns how they ended. */
 async function waitForDigests(db: Db, ids: number[], progress: ProgressReporter) {
-  const counts = { sent: 0, skipped: 0, failed: 0 };
+  const counts = { sent: 0, published: 0, skipped: 0, failed: 0 };
   if (ids.length === 0) return counts;
   for (;;) {
     const rows = await db.all<{ status: string; n: number }>(
       sql`select status, count(*) as n from digests where id ${inList(db, ids)} group by status`,
     );
     const by = Object.fromEntries(rows.map((row) => [row.status, row.n])) as Record<string, number>;
-    const done = (by.sent ?? 0) + (by.skipped ?? 0) + (by.failed ?? 0);
+    for (const status of Object.keys(counts) as (keyof typeof counts)[]) counts[status] = by[status] ?? 0;
+    const done = counts.sent + counts.published + counts.skipped + counts.failed;
     progress.update(done, ids.length);
     if (done === ids.length) {
       progress.stop();
-      return { sent: by.sent ?? 0, skipped: by.skipped ?? 0, failed: by.failed ?? 0 };
+      return counts;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -223,7 +224,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(`planned ${planned.planned} digests`);
       if (values.wait) {
         const counts = await waitForDigests(runtime.db, planned.digestIds, createProgress('digest', log));
-        console.log(`sent ${counts.sent}, skipped ${counts.skipped}, failed ${counts.failed}`);
+        const toFeeds = counts.published > 0 ? `, published ${counts.published} to feeds (feed only)` : '';
+        console.log(`sent ${counts.sent}, skipped ${counts.skipped}, failed ${counts.failed}${toFeeds}`);
       }
       return 0;
     } finally {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { frequencies } from '../db/schema.js';
+import { deliveries, frequencies } from '../db/schema.js';
 import { type ErrorCode, ValidationError } from '../errors.js';
 import { hasControlCharacters } from '../text.js';
 import { checkTopic } from '../topics/validate.js';
@@ -46,6 +46,7 @@ export const preferenceFields = {
     .transform(canonicalTimezone),
   sendHour: z.number({ error: 'must be a number' }).int('must be a whole number').min(0).max(23),
   maxPapers: z.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(50),
+  delivery: z.enum(deliveries, { error: 'must be "email" or "feed"' }),
 };
 
 export const Preferences = z.object(preferenceFields);
@@ -58,6 +59,7 @@ export const defaultPreferences: Preferences = {
   timezone: 'UTC',
   sendHour: 7,
   maxPapers: 10,
+  delivery: 'email',
 };
 
 export const PreferencesPatch = z.strictObject(preferenceFields).partial();
@@ -84,6 +86,7 @@ const fieldCodes: Record<string, ErrorCode> = {
   timezone: 'invalid_timezone',
   sendHour: 'invalid_send_hour',
   maxPapers: 'invalid_max_papers',
+  delivery: 'invalid_delivery',
 };
 
 /** `topics.1` → `Topic 2`, `sendHour` → `sendHour`: how a person counts. */
@@ -118,5 +121,6 @@ const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 export function describeSchedule(preferences: Omit<Preferences, 'topics'>): string {
   const when = preferences.frequency === 'weekly' ? `weekly on ${weekdays[preferences.weeklyDay]}s` : 'daily';
   const hour = `${String(preferences.sendHour).padStart(2, '0')}:00`;
-  return `${when} at ${hour} (${preferences.timezone}), up to ${preferences.maxPapers} papers`;
+  const schedule = `${when} at ${hour} (${preferences.timezone}), up to ${preferences.maxPapers} papers`;
+  return preferences.delivery === 'feed' ? `${schedule}, in your feed only (no digest emails)` : schedule;
 }

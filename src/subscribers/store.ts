@@ -18,7 +18,7 @@ import type { Preferences } from './preferences.js';
 import type { TokenPurpose, Tokens } from './tokens.js';
 
 const subscriberColumns = sql`id, email, status, frequency, weekly_day as "weeklyDay", timezone,
-  send_hour as "sendHour", max_papers as "maxPapers", token_salt as "tokenSalt", created_at as "createdAt",
+  send_hour as "sendHour", max_papers as "maxPapers", delivery, token_salt as "tokenSalt", created_at as "createdAt",
   updated_at as "updatedAt", confirmed_at as "confirmedAt", unsubscribed_at as "unsubscribedAt"`;
 
 const dateOrNull = (value: unknown) => (value === null ? null : new Date(value as number));
@@ -56,10 +56,10 @@ export async function insertPendingSubscriber(
   fields: Omit<Preferences, 'topics'> & { email: string; tokenSalt: string; at: Date },
 ): Promise<number | undefined> {
   return db.value<number>(sql`
-    insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers, token_salt,
-      created_at, updated_at)
+    insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers, delivery,
+      token_salt, created_at, updated_at)
     values (${fields.email}, 'pending', ${fields.frequency}, ${fields.weeklyDay}, ${fields.timezone},
-      ${fields.sendHour}, ${fields.maxPapers}, ${fields.tokenSalt}, ${fields.at}, ${fields.at})
+      ${fields.sendHour}, ${fields.maxPapers}, ${fields.delivery}, ${fields.tokenSalt}, ${fields.at}, ${fields.at})
     on conflict (email) do nothing returning id`);
 }
 
@@ -86,9 +86,9 @@ export async function insertNewSubscriber(
     return db.get<{ subscriberId: number; requestId: number }>(sql`
       with subscriber as (
         insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers,
-          token_salt, created_at, updated_at)
+          delivery, token_salt, created_at, updated_at)
         values (${email}, 'pending', ${columns.frequency}, ${columns.weeklyDay}, ${columns.timezone},
-          ${columns.sendHour}, ${columns.maxPapers}, ${tokenSalt}, ${at}, ${at})
+          ${columns.sendHour}, ${columns.maxPapers}, ${columns.delivery}, ${tokenSalt}, ${at}, ${at})
         on conflict (email) do nothing returning id
       ), topics as (
         insert into subscriber_topics (subscriber_id, position, query)
@@ -126,6 +126,7 @@ export async function updateSubscriber(
     timezone: 'timezone',
     sendHour: 'send_hour',
     maxPapers: 'max_papers',
+    delivery: 'delivery',
     status: 'status',
     confirmedAt: 'confirmed_at',
     unsubscribedAt: 'unsubscribed_at',
@@ -234,7 +235,11 @@ export async function findRequestById(db: Db, id: number): Promise<SubscriptionR
   if (!row) return undefined;
   return {
     ...row,
-    preferences: JSON.parse(row.preferences) as RequestedPreferences,
+    // Requests stored before "feed only" existed asked for email.
+    preferences: {
+      delivery: 'email',
+      ...(JSON.parse(row.preferences) as Partial<RequestedPreferences>),
+    } as RequestedPreferences,
     createdAt: new Date(row.createdAt),
     confirmedAt: dateOrNull(row.confirmedAt),
   };
@@ -271,6 +276,7 @@ export async function preferencesOf(db: Db, subscriber: Subscriber): Promise<Pre
     timezone: subscriber.timezone,
     sendHour: subscriber.sendHour,
     maxPapers: subscriber.maxPapers,
+    delivery: subscriber.delivery,
   };
 }
 

@@ -21,6 +21,7 @@ export const tokenPurposes = {
   unsubscribe: 'u',
   digest: 'd',
   feedback: 'f',
+  feed: 'r',
 } as const;
 export type TokenPurpose = keyof typeof tokenPurposes;
 
@@ -37,6 +38,8 @@ const lifetimes: Record<TokenPurpose, number | undefined> = {
   digest: undefined,
   // A reader may act on an old digest as well as on today's; the salt still ties it to the reader.
   feedback: undefined,
+  // A feed reader keeps its address for years; the salt still ties it to the reader.
+  feed: undefined,
 };
 
 /** The purposes whose tokens carry a detail, and the shape it must have. */
@@ -49,7 +52,7 @@ const fitsDetail = (purpose: TokenPurpose, detail: string | undefined) => {
 };
 
 const tokenShape =
-  /^([cmudf])([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})(?:\.([0-9a-z]{1,8}))?\.([A-Za-z0-9_-]{22})$/;
+  /^([cmudfr])([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})(?:\.([0-9a-z]{1,8}))?\.([A-Za-z0-9_-]{22})$/;
 /** Links mailed before ids were sealed: still honoured for unsubscribing and web versions only. */
 const legacyShape = /^([ud])([0-9a-z]{1,11})\.(0)\.([A-Za-z0-9_-]{22})$/;
 

@@ -107,6 +107,8 @@ describe('subscription requests cannot enumerate addresses or bomb a mailbox', (
       timezone: 'Europe/Berlin',
       sendHour: 6,
       maxPapers: 5,
+      delivery: 'email',
+      feedUrl: expect.stringMatching(/\/feeds\/r[\w.-]+\.atom$/),
       feedback: [],
       likedPapers: [],
     });

@@ -65,6 +65,8 @@ describe('subscription lifecycle over HTTP', () => {
       timezone: 'UTC',
       sendHour: 8,
       maxPapers: 10,
+      delivery: 'email',
+      feedUrl: expect.stringMatching(/\/feeds\/r[\w.-]+\.atom$/),
       feedback: [],
       likedPapers: [],
     });

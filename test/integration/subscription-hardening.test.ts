@@ -298,6 +298,7 @@ describe('subscriptions others can tamper with', () => {
       timezone: 'UTC',
       sendHour: 7,
       maxPapers: 10,
+      delivery: 'email',
     } as const;
     await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -18,10 +18,10 @@ export async function seedSubscriber(
   const fields = { ...defaults, ...preferences };
   const now = new Date();
   const id = await db.value<number>(sql`
-    insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers, token_salt,
-      created_at, updated_at, confirmed_at, unsubscribed_at)
+    insert into subscribers (email, status, frequency, weekly_day, timezone, send_hour, max_papers, delivery,
+      token_salt, created_at, updated_at, confirmed_at, unsubscribed_at)
     values (${email}, ${status}, ${fields.frequency}, ${fields.weeklyDay}, ${fields.timezone}, ${fields.sendHour},
-      ${fields.maxPapers}, ${newTokenSalt()}, ${now}, ${now}, ${status === 'pending' ? null : now},
+      ${fields.maxPapers}, ${fields.delivery}, ${newTokenSalt()}, ${now}, ${now}, ${status === 'pending' ? null : now},
       ${status === 'unsubscribed' ? now : null})
     returning id`);
   await replaceTopics(db, id as number, topics);

@@ -30,6 +30,16 @@ ${frequencyField(form?.frequency ?? 'daily')}
 <button type="submit">Subscribe</button>
 <p class="hint">We send one email to confirm. Your address is used for nothing else.</p>
 </form>
+</section>
+<section class="card">
+<h2>Or follow a topic as a feed</h2>
+<p>No address needed: any topic is an Atom feed (<code>/feeds/topic.atom?q=…</code>) or a JSON Feed
+(<code>/feeds/topic.json?q=…</code>) for your feed reader, best papers of the last 30 days first.</p>
+<form method="get" action="/feeds/topic.atom" class="stack">
+<div class="field"><label for="feedTopic">Topic</label>
+<input id="feedTopic" name="q" type="text" required maxlength="200" spellcheck="false" placeholder="cat:cs.LG quantization -survey"></div>
+<button type="submit">Follow as a feed</button>
+</form>
 </section>`,
   });
 }

@@ -93,15 +93,29 @@ function feedbackSection(token: string, feedback: SubscriberView['feedback']) {
 </section>`;
 }
 
+/** Where digests go, and the reader's own feed address with a copy button (the script wires it). */
+function deliveryFields(view: SubscriberView, feedUrl: string) {
+  return html`<fieldset class="plain"><legend>Where your digest goes</legend>
+<label class="check"><input type="radio" name="delivery" value="email" ${view.delivery === 'email' ? 'checked' : ''}> By email</label>
+<label class="check"><input type="radio" name="delivery" value="feed" ${view.delivery === 'feed' ? 'checked' : ''}> To my feed only (no digest emails)</label>
+<div class="field"><label for="feedUrl">Your feed <span class="hint">add it to a feed reader; it has the papers of your digests, whichever way they go</span></label>
+<div class="copy-row"><input id="feedUrl" type="url" readonly value="${feedUrl}" spellcheck="false"><button type="button" data-copy="feedUrl" hidden>Copy</button></div>
+<p class="hint">Anyone with this address can read your feed; it shows papers, never your address.</p></div>
+</fieldset>`;
+}
+
 export function managePage({
   token,
   view,
+  feedUrl,
   notice,
   error,
   likedResults,
 }: {
   token: string;
   view: SubscriberView;
+  /** The reader's own feed (`/feeds/<feed token>.atom`). */
+  feedUrl: string;
   notice?: string;
   error?: string;
   /** What became of each item just added to "Papers I like". */
@@ -140,6 +154,7 @@ ${frequencyField(view.frequency)}
 <div class="field"><label for="maxPapers">Papers per email</label>
 <input id="maxPapers" name="maxPapers" type="number" min="1" max="50" value="${view.maxPapers}"></div>
 </div>
+${deliveryFields(view, feedUrl)}
 <button type="submit">Save preferences</button>
 </form>
 </section>

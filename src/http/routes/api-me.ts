@@ -6,6 +6,7 @@ import { UnauthorizedError } from '../../errors.js';
 import { addLikedPapers } from '../../feedback/add-liked-papers.js';
 import { deleteLikedPapers } from '../../feedback/store.js';
 import { undoFeedback } from '../../feedback/undo-feedback.js';
+import { readerFeedUrl } from '../../feeds/reader-feed.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
 import { exportSubscriber } from '../../subscribers/export-subscriber.js';
 import { PreferencesPatch, parseInput } from '../../subscribers/preferences.js';
@@ -36,7 +37,9 @@ export function meApi(ctx: Ctx): Router {
   router.use('/api/me', authenticate);
 
   router.get('/api/me', async (_req, res) => {
-    res.json(await toSubscriberView(ctx.db, subscriberOf(res)));
+    const subscriber = subscriberOf(res);
+    const feedUrl = readerFeedUrl(ctx, subscriber, ctx.clock());
+    res.json({ ...(await toSubscriberView(ctx.db, subscriber)), feedUrl });
   });
   router.patch('/api/me', requireJson, jsonBody, async (req, res) => {
     const patch = parseInput(PreferencesPatch, req.body);

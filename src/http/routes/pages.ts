@@ -6,6 +6,7 @@ import { giveFeedback } from '../../feedback/give-feedback.js';
 import { feedbackTarget } from '../../feedback/links.js';
 import { deleteLikedPapers, findFeedback } from '../../feedback/store.js';
 import { undoFeedback } from '../../feedback/undo-feedback.js';
+import { readerFeedUrl } from '../../feeds/reader-feed.js';
 import { confirmSubscription } from '../../subscribers/confirm.js';
 import { deleteSubscriber } from '../../subscribers/delete-subscriber.js';
 import { exportSubscriber } from '../../subscribers/export-subscriber.js';
@@ -67,6 +68,7 @@ function preferenceFields(form: Form) {
     timezone: text(form, 'timezone'),
     sendHour: number(form, 'sendHour'),
     maxPapers: number(form, 'maxPapers'),
+    delivery: text(form, 'delivery'),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
@@ -84,8 +86,10 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
 
   /** The manage page as it stands after an action, with what the action said. */
   const sendManagePage = async (res: Response, token: string, notes: ManageNotes, status = 200) => {
-    const view = await toSubscriberView(ctx.db, await subscriberForToken(ctx, token, 'manage'));
-    res.status(status).send(managePage({ token, view, ...notes }));
+    const subscriber = await subscriberForToken(ctx, token, 'manage');
+    const view = await toSubscriberView(ctx.db, subscriber);
+    const feedUrl = readerFeedUrl(ctx, subscriber, ctx.clock());
+    res.status(status).send(managePage({ token, view, feedUrl, ...notes }));
   };
 
   router.get('/', (_req, res) => {
@@ -141,8 +145,7 @@ export function pages(ctx: Ctx, limit: RequestHandler): Router {
   });
 
   router.get('/manage/:token', async (req, res) => {
-    const subscriber = await subscriberForToken(ctx, tokenOf(req), 'manage');
-    res.send(managePage({ token: tokenOf(req), view: await toSubscriberView(ctx.db, subscriber) }));
+    await sendManagePage(res, tokenOf(req), {});
   });
 
   router.get('/manage/:token/export', async (req, res) => {

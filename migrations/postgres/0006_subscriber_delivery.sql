@@ -1,0 +1,1 @@
+ALTER TABLE "subscribers" ADD COLUMN "delivery" text DEFAULT 'email' NOT NULL;
