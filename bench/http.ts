@@ -64,7 +64,8 @@ const request =
         method: 'GET',
         setupRequest: (req) => {
           const q = topics[next++ % topics.length];
-          return { ...req, path: '/api/topics/preview?q=' + encodeURIComponent(q) };
+          const route = kind === 'feed' ? '/feeds/topic.atom?q=' : '/api/topics/preview?q=';
+          return { ...req, path: route + encodeURIComponent(q) };
         },
       };
 const options = { url, duration, connections, pipelining: 1, requests: [request] };
@@ -92,7 +93,7 @@ autocannon(options, (error, raw) => {
 
 function runLoad(options: {
   url: string;
-  kind: 'subscribe' | 'preview';
+  kind: 'subscribe' | 'preview' | 'feed';
   duration: number;
   connections: number;
   runId: string;
@@ -115,7 +116,7 @@ function runLoad(options: {
 export const http: Benchmark = {
   name: 'http',
   description:
-    'HTTP API under load (issue 7): autocannon on loopback against POST /api/subscriptions and GET /api/topics/preview',
+    'HTTP API under load (issues 7, 15): autocannon on loopback against POST /api/subscriptions, GET /api/topics/preview and GET /feeds/topic.atom',
   stores: ['sqlite', 'postgres'],
   sizes: {
     duration: { default: 10, description: 'seconds of load per endpoint' },
@@ -163,7 +164,7 @@ export const http: Benchmark = {
       const before = await countSubscribers();
 
       // What each endpoint's load cost: this process's CPU (the service, and autocannon's thread) and the database's.
-      const measure = async (kind: 'subscribe' | 'preview') => {
+      const measure = async (kind: 'subscribe' | 'preview' | 'feed') => {
         const mark = await meter.mark('start');
         const cpuStart = process.cpuUsage();
         const result = await runLoad({ url, kind, duration, connections, runId });
@@ -177,6 +178,9 @@ export const http: Benchmark = {
       log(`GET /api/topics/preview for ${duration} s, ${connections} connections`);
       const previewRun = await measure('preview');
       const preview = previewRun.result;
+      // The same topics as feeds: the first request of each matches and renders, the rest are cached.
+      log(`GET /feeds/topic.atom for ${duration} s, ${connections} connections`);
+      const feedRun = await measure('feed');
 
       // Every address answered 202 must be a row now; the service may also have stored a few whose
       // answers came after autocannon stopped listening.
@@ -198,6 +202,7 @@ export const http: Benchmark = {
           cpuMs: subscribeRun.cpuMs,
         },
         { name: 'GET /api/topics/preview', result: preview, load: previewRun.load, cpuMs: previewRun.cpuMs },
+        { name: 'GET /feeds/topic.atom', result: feedRun.result, load: feedRun.load, cpuMs: feedRun.cpuMs },
       ];
       const isPostgres = store === 'postgres';
       const per = (ms: number, result: LoadResult) => format.us((ms * 1000) / Math.max(1, result.total));
