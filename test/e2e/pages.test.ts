@@ -188,6 +188,8 @@ describe.skipIf(!hasChromium)(
         timezone: 'Europe/Berlin',
         sendHour: 6,
         maxPapers: 25,
+        delivery: 'email',
+        feedUrl: expect.stringMatching(/\/feeds\/r[\w.-]+\.atom$/),
         feedback: [],
         likedPapers: [],
       });
