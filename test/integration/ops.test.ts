@@ -93,7 +93,7 @@ describe('operations: stats, queue dashboard and metrics', () => {
       expect(result.json).toEqual({
         subscribers: { pending: 2, active: 3, unsubscribed: 1, bounced: 1, complained: 0 },
         papers: { total: 6, firstSeenLast24h: 5 },
-        digests: { queued: 1, sending: 0, sent: 2, failed: 1, skipped: 1 },
+        digests: { queued: 1, sending: 0, sent: 2, published: 0, failed: 1, skipped: 1 },
         lastIngest: {
           source: 'admin-api',
           finishedAt: expect.any(String),

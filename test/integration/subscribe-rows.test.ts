@@ -57,6 +57,7 @@ describe('what a subscribe request stores', () => {
           timezone: 'UTC',
           sendHour: 9,
           maxPapers: 10,
+          delivery: 'email',
         },
       ],
       events: [{ type: 'subscribed', source: 'api', detail: null }],
@@ -69,7 +70,15 @@ describe('what a subscribe request stores', () => {
     const rows = await rowsOf(app, email);
     expect(rows?.topics).toEqual([]);
     expect(rows?.requests).toEqual([
-      { topics: [], frequency: 'daily', weeklyDay: 1, timezone: 'UTC', sendHour: 7, maxPapers: 10 },
+      {
+        topics: [],
+        frequency: 'daily',
+        weeklyDay: 1,
+        timezone: 'UTC',
+        sendHour: 7,
+        maxPapers: 10,
+        delivery: 'email',
+      },
     ]);
   });
 
@@ -108,6 +117,7 @@ describe('what a subscribe request stores', () => {
         timezone: 'UTC',
         sendHour: 7,
         maxPapers: 3,
+        delivery: 'email',
       },
     ]);
     expect(rows?.events.map((event) => (event as { type: string }).type)).toContain('subscribed');

@@ -22,6 +22,12 @@ const thrown = (text: string): LikedInputError => {
   throw new Error('parseLikedInput did not throw');
 };
 
+/**
+ * Not a speed target (those are benchmarks): a bound that only quadratic work on 2 MB, such as a regex
+ * that backtracks, would cross. A linear pass takes ~0.1 s alone; the bound leaves room for a loaded machine.
+ */
+const linearBoundMs = 5000;
+
 const timed = <T>(run: () => T): { result: T; ms: number } => {
   const start = performance.now();
   const result = run();
@@ -376,7 +382,7 @@ random words in between, 2309.99999 (not read: this is BibTeX)
     const balanced = `@misc{deep, title = {${'{'.repeat(100_000)}Deep${'}'.repeat(100_000)}}}`;
     const { result, ms } = timed(() => parseLikedInput(balanced));
     expect(result.entries).toEqual([{ input: 'deep', kind: 'title', title: 'Deep' }]);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(linearBoundMs);
 
     const unbalanced = `@misc{open, title = {${'{'.repeat(100_000)}\n}\n@misc{next, eprint = {2309.12345}}`;
     const second = timed(() => parseLikedInput(unbalanced));
@@ -384,7 +390,7 @@ random words in between, 2309.99999 (not read: this is BibTeX)
       { input: 'open', kind: 'not-arxiv', reason: 'could not be read' },
       { input: 'next', kind: 'arxiv', arxivId: '2309.12345' },
     ]);
-    expect(second.ms).toBeLessThan(1000);
+    expect(second.ms).toBeLessThan(linearBoundMs);
   });
 
   it('reads a 2 MB BibTeX with one huge field quickly', () => {
@@ -397,14 +403,14 @@ random words in between, 2309.99999 (not read: this is BibTeX)
       { input: 'huge', kind: 'title', title: 'Big' },
       { input: 'small', kind: 'arxiv', arxivId: '2309.12345' },
     ]);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(linearBoundMs);
   });
 
   it('reads a 2 MB value left open, and a 2 MB title, without hanging', () => {
     const size = likedInputLimits.bytes - 100;
     const open = timed(() => parseLikedInput(`@misc{k, note = "${'{'.repeat(size)}`));
     expect(open.result.entries).toEqual([{ input: 'k', kind: 'not-arxiv', reason: 'could not be read' }]);
-    expect(open.ms).toBeLessThan(1000);
+    expect(open.ms).toBeLessThan(linearBoundMs);
 
     const title = timed(() => parseLikedInput(`@misc{k, title = {${'x '.repeat(size / 2)}}}`));
     const entry = title.result.entries[0];
@@ -413,7 +419,7 @@ random words in between, 2309.99999 (not read: this is BibTeX)
       expect(entry.title.length).toBeLessThanOrEqual(likedInputLimits.titleLength);
       expect(entry.title.length).toBeGreaterThan(likedInputLimits.titleLength - 10);
     }
-    expect(title.ms).toBeLessThan(1000);
+    expect(title.ms).toBeLessThan(linearBoundMs);
   });
 
   it('reads a 2 MB file of ordinary entries in well under a second', () => {
@@ -424,7 +430,7 @@ random words in between, 2309.99999 (not read: this is BibTeX)
     const { result, ms } = timed(() => parseLikedInput(text));
     expect(result.entries).toHaveLength(4_900);
     expect(result.entries[4_899]).toEqual({ input: 'key4899', kind: 'arxiv', arxivId: '2401.14899' });
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(linearBoundMs);
   });
 });
 
