@@ -165,6 +165,8 @@ export const ingestRuns = sqliteTable(
 
 export const digestStatuses = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
 export type DigestStatus = (typeof digestStatuses)[number];
+/** How `digests.error` begins when the SMTP server refused the address for good (5xx): a bounce. */
+export const hardBounceError = 'hard bounce: ';
 
 /**
  * One digest: one subscriber, one local date. The unique index is what makes planning idempotent;
