@@ -81,11 +81,13 @@ describe('a worker process serves /metrics, /healthz and /readyz on its own port
     await until(
       async () => {
         text = await (await fetch(`${worker.url}/metrics`)).text();
-        return sample(text, 'paperboy_digests{status="sent"}') === 1;
+        // The histogram is observed once the row says sent; the job completes after that.
+        return sample(text, 'paperboy_queue_jobs{queue="send",state="completed"}') === 1;
       },
       10_000,
-      'the sent digest to show',
+      'the send job to complete',
     );
+    expect(sample(text, 'paperboy_digests{status="sent"}')).toBe(1);
     expect(text).toContain('# TYPE paperboy_digest_send_seconds histogram');
     expect(sample(text, 'paperboy_digest_send_seconds_count')).toBe(sentBefore + 1);
     expect(sample(text, 'paperboy_digest_send_seconds_bucket{le="+Inf"}')).toBe(sentBefore + 1);
