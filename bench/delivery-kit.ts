@@ -242,6 +242,8 @@ function workerEnv(run: RunEnv, extra: Record<string, string> = {}): Record<stri
     DIGEST_TICK_CRON: never,
     INGEST_CRON: never,
     LOG_LEVEL: 'warn',
+    // Several workers on one machine: each its own free metrics port.
+    METRICS_PORT: '0',
     // For experiments on the worker's heap, e.g. BENCH_WORKER_NODE_OPTIONS=--max-old-space-size=128.
     ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
     // For experiments with the worker's settings, e.g. BENCH_WORKER_ENV=DATABASE_POOL_SIZE=24,SEND_CONCURRENCY=10.

@@ -48,6 +48,7 @@ async function measureOnce(): Promise<{ startMs: number; rssMb: number }> {
       SECRET_KEY: randomBytes(32).toString('hex'),
       SMTP_URL: 'smtp://127.0.0.1:2525',
       PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     },
   });

@@ -115,6 +115,12 @@ const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
   PORT: withDefault(int(0, 65535), 3000),
   HOST: withDefault(z.string(), '127.0.0.1'),
+  // A port, 0 (any free port) or off; unset: the role's default (see src/main/metrics-server.ts).
+  METRICS_PORT: optional(
+    z.union([z.literal('off'), int(0, 65535)], {
+      error: 'must be a port (0-65535), 0 for any free port, or off',
+    }),
+  ),
   PUBLIC_URL: optional(httpUrl),
   TRUST_PROXY: withDefault(trustProxy, 'false'),
   DATABASE_URL: withDefault(
@@ -231,6 +237,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       previewRateLimitPerMinute: env.PREVIEW_RATE_LIMIT_PER_MINUTE,
     },
+    /** The small `/metrics`, `/healthz`, `/readyz` server: a port, `off`, or unset (the role decides). */
+    metrics: { port: env.METRICS_PORT },
     database: databaseConfig(env),
     redis,
     mail: {

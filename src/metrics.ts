@@ -1,14 +1,19 @@
+import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Ctx } from './context.js';
 import {
+  countDigestFailuresByKind,
   countDigestsByStatus,
   countIngestRunsByStatus,
   countPapers,
   countSubscribersByStatus,
+  lastIngestSuccessBySource,
   lastPlannedAt,
   latestIngestRunsBySource,
 } from './ops/read-stats.js';
-import type { QueueCounts } from './queue/counts.js';
+import { checkReadiness } from './ops/readiness.js';
+import type { RedisClient } from './queue/connection.js';
+import { readQueueCounts, readQueueWorkers } from './queue/counts.js';
 
 /** Process-wide metrics: Node's defaults and what this process observes as it works. */
 export const registry = new Registry();
@@ -28,112 +33,132 @@ export function observeDigestSend(seconds: number): void {
 
 const seconds = (date: Date) => date.getTime() / 1000;
 
+type Sample<L extends string> = [labels: Partial<Record<L, string>>, value: number];
+
 /**
- * The registry `/metrics` serves: the process metrics plus gauges computed at scrape time from the
- * database and the queues. Built per app (tests start several apps in one process), so the gauges
- * are never registered twice.
+ * The registry `/metrics` serves, in the HTTP app and in a worker's metrics server alike: the process
+ * metrics plus gauges computed at scrape time from the database and the queues. Built per app (tests
+ * start several apps in one process), so the gauges are never registered twice.
+ *
+ * A gauge whose source does not answer (the database or Redis is down) is left out of that scrape
+ * rather than failing it: `/metrics` keeps answering, and `paperboy_ready` says which check failed.
  */
 export function createScrapeRegistry(deps: {
-  ctx: Pick<Ctx, 'db' | 'clock' | 'log'>;
-  readQueueCounts: () => Promise<QueueCounts>;
+  ctx: Pick<Ctx, 'db' | 'clock' | 'log' | 'config'>;
+  redis: RedisClient;
+  queues: Record<string, Queue>;
 }): Registry {
-  const { ctx } = deps;
+  const { ctx, queues } = deps;
   const { db } = ctx;
   const state = new Registry();
-  const registers = [state];
 
-  new Gauge({
-    name: 'paperboy_subscribers',
-    help: 'Subscribers by status',
-    labelNames: ['status'],
-    registers,
-    async collect() {
-      for (const [status, value] of Object.entries(await countSubscribersByStatus(db)))
-        this.set({ status }, value);
-    },
-  });
-  new Gauge({
-    name: 'paperboy_digests',
-    help: 'Digest rows by status',
-    labelNames: ['status'],
-    registers,
-    async collect() {
-      for (const [status, value] of Object.entries(await countDigestsByStatus(db)))
-        this.set({ status }, value);
-    },
-  });
-  new Gauge({
-    name: 'paperboy_papers',
-    help: 'Papers stored',
-    registers,
-    async collect() {
-      this.set(await countPapers(db));
-    },
-  });
-  new Gauge({
-    name: 'paperboy_digest_last_planned_timestamp_seconds',
-    help: 'When the newest digest was planned (the last tick that planned anything)',
-    registers,
-    async collect() {
-      const at = await lastPlannedAt(db);
-      this.reset();
-      if (at) this.set(seconds(at));
-    },
-  });
-  new Gauge({
-    name: 'paperboy_queue_jobs',
-    help: 'BullMQ jobs by queue and state (absent while Redis does not answer)',
-    labelNames: ['queue', 'state'],
-    registers,
-    async collect() {
-      this.reset();
-      try {
-        for (const [queue, counts] of Object.entries(await deps.readQueueCounts())) {
-          for (const [jobState, value] of Object.entries(counts)) this.set({ queue, state: jobState }, value);
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: () => Promise<Sample<L>[]>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [state],
+      async collect() {
+        let samples: Sample<L>[] = [];
+        try {
+          samples = await read();
+        } catch (error) {
+          ctx.log.warn({ err: error, metric: name }, 'metrics: source unavailable, gauge left out');
         }
-      } catch (error) {
-        ctx.log.warn({ err: error }, 'metrics: queue counts unavailable');
-      }
+        this.reset();
+        for (const [labels, value] of samples) this.set(labels, value);
+      },
+    });
+  const byLabel = <L extends string>(label: L, counts: Record<string, number>): Sample<L>[] =>
+    Object.entries(counts).map(([key, value]) => [{ [label]: key } as Record<L, string>, value]);
+
+  gauge('paperboy_subscribers', 'Subscribers by status', ['status'], async () =>
+    byLabel('status', await countSubscribersByStatus(db)),
+  );
+  gauge('paperboy_digests', 'Digest rows by status', ['status'], async () =>
+    byLabel('status', await countDigestsByStatus(db)),
+  );
+  gauge(
+    'paperboy_digest_failures',
+    'Failed digest rows by cause: bounce (the SMTP server refused the address for good, 5xx) or error (anything else, after the last retry); they add up to paperboy_digests{status="failed"}',
+    ['kind'],
+    async () => byLabel('kind', await countDigestFailuresByKind(db)),
+  );
+  gauge('paperboy_papers', 'Papers stored', [], async () => [[{}, await countPapers(db)]]);
+  gauge(
+    'paperboy_digest_last_planned_timestamp_seconds',
+    'When the newest digest was planned (the last tick that planned anything)',
+    [],
+    async () => {
+      const at = await lastPlannedAt(db);
+      return at ? [[{}, seconds(at)]] : [];
     },
-  });
-  new Gauge({
-    name: 'paperboy_ingest_runs',
-    help: 'Recorded ingestion runs by status',
-    labelNames: ['status'],
-    registers,
-    async collect() {
-      for (const [status, value] of Object.entries(await countIngestRunsByStatus(db)))
-        this.set({ status }, value);
+  );
+  gauge(
+    'paperboy_queue_jobs',
+    'BullMQ jobs by queue and state (absent while Redis does not answer)',
+    ['queue', 'state'],
+    async () =>
+      Object.entries(await readQueueCounts(queues)).flatMap(([queue, counts]) =>
+        Object.entries(counts).map(
+          ([jobState, value]): Sample<'queue' | 'state'> => [{ queue, state: jobState }, value],
+        ),
+      ),
+  );
+  gauge(
+    'paperboy_queue_workers',
+    'Live BullMQ workers per queue, in every process sharing this Redis and QUEUE_PREFIX (absent while Redis does not answer)',
+    ['queue'],
+    async () => byLabel('queue', await readQueueWorkers(queues)),
+  );
+  gauge('paperboy_ingest_runs', 'Recorded ingestion runs by status', ['status'], async () =>
+    byLabel('status', await countIngestRunsByStatus(db)),
+  );
+  gauge(
+    'paperboy_ingest_last_run_papers',
+    'Papers inserted, updated and rejected by the latest run of each source (sources seen in the last 7 days)',
+    ['source', 'result'],
+    async () =>
+      (await latestIngestRunsBySource(ctx)).flatMap((run): Sample<'source' | 'result'>[] => [
+        [{ source: run.source, result: 'inserted' }, run.inserted],
+        [{ source: run.source, result: 'updated' }, run.updated],
+        [{ source: run.source, result: 'rejected' }, run.rejected],
+      ]),
+  );
+  gauge(
+    'paperboy_ingest_last_run_timestamp_seconds',
+    'When the latest run of each source finished, labelled with its status',
+    ['source', 'status'],
+    async () =>
+      (await latestIngestRunsBySource(ctx)).map((run) => [
+        { source: run.source, status: run.status },
+        seconds(run.finishedAt),
+      ]),
+  );
+  gauge(
+    'paperboy_ingest_last_success_timestamp_seconds',
+    'When each source in INGEST_SOURCES last ingested successfully (absent until it first does)',
+    ['source'],
+    async () =>
+      (await lastIngestSuccessBySource(db, ctx.config.ingest.sources)).map((run) => [
+        { source: run.source },
+        seconds(run.finishedAt),
+      ]),
+  );
+  gauge(
+    'paperboy_ready',
+    'Whether this process reaches each dependency /readyz checks (1) or not (0); /readyz answers 503 while any is 0',
+    ['check'],
+    async () => {
+      const { checks } = await checkReadiness({ db, redis: deps.redis });
+      return Object.entries(checks).map(([check, isUp]) => [{ check }, isUp ? 1 : 0]);
     },
-  });
-  new Gauge({
-    name: 'paperboy_ingest_last_run_papers',
-    help: 'Papers inserted, updated and rejected by the latest run of each source (sources seen in the last 7 days)',
-    labelNames: ['source', 'result'],
-    registers,
-    async collect() {
-      const runs = await latestIngestRunsBySource(ctx);
-      this.reset();
-      for (const run of runs) {
-        this.set({ source: run.source, result: 'inserted' }, run.inserted);
-        this.set({ source: run.source, result: 'updated' }, run.updated);
-        this.set({ source: run.source, result: 'rejected' }, run.rejected);
-      }
-    },
-  });
-  new Gauge({
-    name: 'paperboy_ingest_last_run_timestamp_seconds',
-    help: 'When the latest run of each source finished, labelled with its status',
-    labelNames: ['source', 'status'],
-    registers,
-    async collect() {
-      const runs = await latestIngestRunsBySource(ctx);
-      this.reset();
-      for (const run of runs) {
-        this.set({ source: run.source, status: run.status }, seconds(run.finishedAt));
-      }
-    },
-  });
+  );
 
   return Registry.merge([registry, state]);
 }

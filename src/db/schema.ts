@@ -173,6 +173,8 @@ export const ingestRuns = sqliteTable(
 /** `published`: a feed-only reader's digest, put in their feed instead of an email. */
 export const digestStatuses = ['queued', 'sending', 'sent', 'published', 'failed', 'skipped'] as const;
 export type DigestStatus = (typeof digestStatuses)[number];
+/** How `digests.error` begins when the SMTP server refused the address for good (5xx): a bounce. */
+export const hardBounceError = 'hard bounce: ';
 
 /**
  * One digest: one subscriber, one local date. The unique index is what makes planning idempotent;

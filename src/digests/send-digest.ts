@@ -1,6 +1,6 @@
 import type { Ctx, MailCtx } from '../context.js';
 import { type Db, forUpdate } from '../db/client.js';
-import type { Digest, Subscriber } from '../db/schema.js';
+import { type Digest, hardBounceError, type Subscriber } from '../db/schema.js';
 import { sql } from '../db/sql.js';
 import { digestEmailValues } from '../email/digest-view.js';
 import { messageIdFor, PermanentDeliveryError } from '../email/mailer.js';
@@ -21,7 +21,7 @@ import {
 
 /** Consecutive hard (5xx) failures after which an address is marked bounced. */
 export const hardBounceThreshold = 3;
-const hardFailure = 'hard bounce: ';
+const hardFailure = hardBounceError;
 /** The note on a row found with `data_sent_at` set after its worker died: the server may have the message. */
 export const handedOverNote =
   'worker stopped after handing the message to SMTP; recorded as sent (never sent twice)';

@@ -10,7 +10,6 @@ import type { EmailTemplates } from '../email/templates.js';
 import { AppError } from '../errors.js';
 import { createScrapeRegistry } from '../metrics.js';
 import type { RedisClient } from '../queue/connection.js';
-import { readQueueCounts } from '../queue/counts.js';
 import { createMatchQueue, createPreviewIndexes } from '../topics/preview.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { perMinuteLimit } from './middleware.js';
@@ -66,7 +65,7 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
     perMinute: http.previewRateLimitPerMinute,
   });
   app.use(health(ctx.db, redis));
-  app.use(metricsRoute(createScrapeRegistry({ ctx, readQueueCounts: () => readQueueCounts(queues) })));
+  app.use(metricsRoute(createScrapeRegistry({ ctx, redis, queues })));
   app.use(subscriptionsApi(ctx, limit));
   app.use(meApi(ctx));
   app.use(papersApi(ctx, redis));

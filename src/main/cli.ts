@@ -15,6 +15,7 @@ import { ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
 import { createTokens } from '../subscribers/tokens.js';
 import { limitHeapGrowth } from './heap.js';
+import { MetricsPortError, metricsPortFor } from './metrics-server.js';
 import { createProgress, type ProgressReporter } from './progress.js';
 import { startRuntime } from './runtime.js';
 import { resolveSecretKey } from './secret.js';
@@ -238,15 +239,22 @@ async function main(argv: string[]): Promise<number> {
   }
   const role = roles[command as keyof typeof roles];
   limitHeapGrowth();
-  const runtime = await startRuntime(config, { ...role, log });
+  const runtime = await startRuntime(config, {
+    ...role,
+    metricsPort: metricsPortFor(config, command as keyof typeof roles),
+    log,
+  });
   log.info(
     {
       url: runtime.url,
+      metricsUrl: runtime.metricsUrl,
       publicUrl: config.http.publicUrl,
       workers: role.workers,
       mail: config.mail.smtpUrl ? 'smtp' : `outbox (${config.mail.outboxDir})`,
     },
-    `paperboy ${command} is running${runtime.url ? ` at ${runtime.url}` : ''}`,
+    `paperboy ${command} is running${runtime.url ? ` at ${runtime.url}` : ''}${
+      runtime.metricsUrl ? ` (metrics at ${runtime.metricsUrl}/metrics)` : ''
+    }`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -269,7 +277,8 @@ try {
   if (
     error instanceof ConfigError ||
     error instanceof RedisUnavailableError ||
-    error instanceof DatabaseUnavailableError
+    error instanceof DatabaseUnavailableError ||
+    error instanceof MetricsPortError
   ) {
     console.error(`paperboy: ${error.message}`);
   } else if (error instanceof UsageError) {

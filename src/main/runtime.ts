@@ -11,6 +11,8 @@ import { loadEmailTemplates } from '../email/load-templates.js';
 import { createMailer, type Mailer } from '../email/mailer.js';
 import { fetchLikedPapers } from '../feedback/fetch-liked-papers.js';
 import { createLogger, type Logger } from '../log.js';
+import { createScrapeRegistry } from '../metrics.js';
+import { checkReadiness } from '../ops/readiness.js';
 import { ingestPapers } from '../papers/ingest.js';
 import { checkRedis, createRedis } from '../queue/connection.js';
 import type { QueueName } from '../queue/jobs.js';
@@ -20,6 +22,7 @@ import { createEmailThrottle } from '../queue/throttle.js';
 import { startWorkers } from '../queue/workers.js';
 import { sendLifecycleEmail } from '../subscribers/send-lifecycle-email.js';
 import { createTokens } from '../subscribers/tokens.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 
 export interface RuntimeOptions {
   http: boolean;
@@ -28,6 +31,11 @@ export interface RuntimeOptions {
   queues?: QueueName[];
   /** Register the repeating jobs (ingestion, digest tick); default true with workers. */
   schedules?: boolean;
+  /**
+   * Serve `/metrics`, `/healthz` and `/readyz` on this port (0: any free one) with a small `node:http`
+   * server; absent: none. The CLI sets it for its long-running roles (`metricsPortFor`).
+   */
+  metricsPort?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -38,6 +46,8 @@ export interface Runtime {
   db: Db;
   /** The listening address when `http` is on, e.g. `http://127.0.0.1:3000`. */
   url?: string;
+  /** The metrics server's address when `metricsPort` is set, e.g. `http://127.0.0.1:9464`. */
+  metricsUrl?: string;
   workers: Worker[];
   close(): Promise<void>;
 }
@@ -121,10 +131,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     address &&
     `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
+  let metricsServer: MetricsServer | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     // Stop taking requests, let workers finish the jobs in hand, then release connections.
     closing ??= (async () => {
+      await metricsServer?.close();
       await new Promise<void>((resolve) => {
         if (!server) return resolve();
         server.close(() => resolve());
@@ -140,5 +152,19 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
     })();
     return closing;
   };
-  return { ctx, db, producer, url, workers, close };
+  if (options.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer({
+        host: config.http.host,
+        port: options.metricsPort,
+        registry: createScrapeRegistry({ ctx, redis, queues: producer.queues }),
+        readiness: () => checkReadiness({ db, redis }),
+        log,
+      });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  return { ctx, db, producer, url, metricsUrl: metricsServer?.url, workers, close };
 }

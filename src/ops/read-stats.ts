@@ -1,8 +1,9 @@
 import type { Ctx } from '../context.js';
-import type { Db } from '../db/client.js';
+import { type Db, inList } from '../db/client.js';
 import {
   type DigestStatus,
   digestStatuses,
+  hardBounceError,
   type SubscriberStatus,
   subscriberStatuses,
 } from '../db/schema.js';
@@ -30,6 +31,36 @@ export async function countDigestsByStatus(db: Db): Promise<Record<DigestStatus,
     sql`select status, count(*) as count from digests group by status`,
   );
   return countByStatus(digestStatuses, rows);
+}
+
+export const digestFailureKinds = ['bounce', 'error'] as const;
+
+/**
+ * Failed digests by cause: `bounce`, the SMTP server refused the address for good (5xx); `error`,
+ * anything else that outlasted every retry (relay down, a render bug).
+ */
+export async function countDigestFailuresByKind(
+  db: Db,
+): Promise<Record<(typeof digestFailureKinds)[number], number>> {
+  const row = await db.get<{ bounce: number | null; total: number }>(sql`
+    select count(*) as total,
+      sum(case when error like ${`${hardBounceError}%`} then 1 else 0 end) as bounce
+    from digests where status = 'failed'`);
+  const total = Number(row?.total ?? 0);
+  const bounce = Number(row?.bounce ?? 0);
+  return { bounce, error: total - bounce };
+}
+
+/** When each of `sources` last ingested successfully; a source that never did is left out. */
+export async function lastIngestSuccessBySource(
+  db: Db,
+  sources: readonly string[],
+): Promise<{ source: string; finishedAt: Date }[]> {
+  if (sources.length === 0) return [];
+  const rows = await db.all<{ source: string; finishedAt: number }>(sql`
+    select source, max(finished_at) as "finishedAt" from ingest_runs
+    where status = 'ok' and source ${inList(db, sources)} group by source order by source`);
+  return rows.map((row) => ({ source: row.source, finishedAt: new Date(Number(row.finishedAt)) }));
 }
 
 export async function countIngestRunsByStatus(

@@ -9,10 +9,6 @@ export type QueueCounts = Record<string, Record<QueueState, number>>;
  * that), so a scrape or stats request would hang while Redis is down: give up after `timeoutMs`.
  */
 export async function readQueueCounts(queues: Record<string, Queue>, timeoutMs = 2000): Promise<QueueCounts> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   const counts = Promise.all(
     Object.entries(queues).map(async ([name, queue]) => {
       const raw = await queue.getJobCounts(...queueStates);
@@ -20,8 +16,31 @@ export async function readQueueCounts(queues: Record<string, Queue>, timeoutMs =
       return [name, byState as Record<QueueState, number>] as const;
     }),
   );
+  return Object.fromEntries(await withinTimeout(counts, timeoutMs));
+}
+
+/**
+ * Live BullMQ workers of every queue, in any process: the Redis connections named for the queue
+ * (`CLIENT LIST`). A worker that crashed drops out when Redis closes its connection.
+ */
+export async function readQueueWorkers(
+  queues: Record<string, Queue>,
+  timeoutMs = 2000,
+): Promise<Record<string, number>> {
+  const counts = Promise.all(
+    Object.entries(queues).map(async ([name, queue]) => [name, await queue.getWorkersCount()] as const),
+  );
+  return Object.fromEntries(await withinTimeout(counts, timeoutMs));
+}
+
+/** Rejects with "Redis did not answer" when `work` takes longer than `timeoutMs`. */
+async function withinTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    return Object.fromEntries(await Promise.race([counts, timeout]));
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -124,5 +125,55 @@ describe('paperboy command line', { timeout: 60_000 }, () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('runs a worker that answers /metrics and /readyz on METRICS_PORT, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, 'worker'], {
+      env: {
+        ...baseEnv,
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: 'cli-test-worker',
+        METRICS_PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    const deadline = Date.now() + 15_000;
+    while (!output.includes('is running') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain(`paperboy worker is running (metrics at http://127.0.0.1:${port}/metrics)`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('# TYPE paperboy_digest_send_seconds histogram');
+    expect(metrics).toMatch(/^paperboy_queue_workers\{queue="send"\} [1-9]/m);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('stops a worker with one clear line when its METRICS_PORT is taken', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)),
+    );
+    try {
+      const result = run(['worker'], {
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: 'cli-test-taken',
+        METRICS_PORT: String(port),
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `paperboy: METRICS_PORT: cannot listen on 127.0.0.1:${port}: another process holds it (each worker on one machine needs its own METRICS_PORT; 0 picks a free one, off turns it off)`,
+      ]);
+    } finally {
+      holder.close();
+    }
   });
 });

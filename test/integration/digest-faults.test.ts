@@ -110,6 +110,8 @@ async function setupBatch(subscriberCount: number) {
     SEND_CONCURRENCY: '4',
     JOB_LOCK_MS: '2000',
     LOG_LEVEL: 'warn',
+    // Several workers on one machine: each its own free metrics port.
+    METRICS_PORT: '0',
   };
   const workers: ChildProcess[] = [];
   const startWorker = () => {

@@ -95,6 +95,8 @@ describe.skipIf(!isPostgres || !canStartPrivatePostgres)(
         DIGEST_TICK_CRON: '0 0 1 1 *',
         INGEST_CRON: '0 0 1 1 *',
         LOG_LEVEL: 'warn',
+        // Three workers on one machine: each its own free metrics port.
+        METRICS_PORT: '0',
       };
       // All five start at once, each migrating: the advisory lock lets one do it.
       for (let i = 0; i < 2; i++) {

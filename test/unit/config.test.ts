@@ -224,6 +224,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads METRICS_PORT as a port, 0 (any free port) or off, and leaves it to the role when unset', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: undefined });
+    expect(loadConfig({ METRICS_PORT: '' }).metrics).toEqual({ port: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464 });
+    expect(loadConfig({ METRICS_PORT: '0' }).metrics).toEqual({ port: 0 });
+    expect(loadConfig({ METRICS_PORT: 'off' }).metrics).toEqual({ port: 'off' });
+  });
+
+  it('refuses a METRICS_PORT that is not a port with a message saying what it may be', () => {
+    expect(problemsOf({ METRICS_PORT: 'metrics' })).toEqual([
+      'METRICS_PORT: must be a port (0-65535), 0 for any free port, or off',
+    ]);
+    expect(problemsOf({ METRICS_PORT: '65536' })).toEqual(['METRICS_PORT: must be at most 65535']);
+    expect(problemsOf({ METRICS_PORT: '-1' })).toEqual(['METRICS_PORT: must be at least 0']);
+    expect(problemsOf({ METRICS_PORT: '94.64' })).toHaveLength(1);
+    expect(problemsOf({ METRICS_PORT: 'OFF' })).toHaveLength(1);
+  });
+
   it('lists every problem in one error', () => {
     const problems = problemsOf({
       PORT: 'eighty',
