@@ -1,8 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openMigratedDatabase } from '../../src/db/client.js';
-import type { DigestStatus, EventType, SubscriberStatus } from '../../src/db/schema.js';
-import { sql } from '../../src/db/sql.js';
 import {
   readDigestsPerDay,
   readIngestOverview,
@@ -10,60 +8,14 @@ import {
   readTopTopics,
   windowDays,
 } from '../../src/ops/read-overview.js';
-import { defaultPreferences } from '../../src/subscribers/preferences.js';
-import { insertNewSubscriber, recordEvent, updateSubscriber } from '../../src/subscribers/store.js';
-import { newTokenSalt } from '../../src/subscribers/tokens.js';
+import { recordEvent } from '../../src/subscribers/store.js';
 import { api, startTestApp, type TestApp, testConfig } from '../support/app.js';
 import { seedSubscriber } from '../support/factories.js';
+import { insertDigest, insertIngestRun, joinAt, moveAt } from '../support/overview.js';
 
 const adminToken = 'admin-token-for-tests-0123456789';
 const now = new Date('2026-11-28T12:00:00.000Z');
 const at = (iso: string) => new Date(`${iso}Z`);
-
-/** A new address as `subscribe` stores it: pending row, topics, request and `subscribed` event. */
-async function joinAt(db: Db, email: string, when: Date, topics: string[] = []) {
-  const created = await insertNewSubscriber(db, {
-    email,
-    preferences: { ...defaultPreferences, topics },
-    tokenSalt: newTokenSalt(),
-    source: 'api',
-    at: when,
-  });
-  if (!created) throw new Error(`${email} exists`);
-  return created.subscriberId;
-}
-
-/** A status change as the verbs write it: the row and its event, in one transaction. */
-function moveAt(db: Db, subscriberId: number, status: SubscriberStatus, type: EventType, when: Date) {
-  return db.transaction(async (tx) => {
-    await updateSubscriber(tx, subscriberId, { status, updatedAt: when });
-    await recordEvent(tx, { subscriberId, type, source: 'link', at: when });
-  });
-}
-
-async function insertDigest(db: Db, subscriberId: number, localDate: string, status: DigestStatus) {
-  const planned = at(`${localDate}T07:00:00`);
-  await db.run(sql`
-    insert into digests (subscriber_id, local_date, status, window_start, planned_at)
-    values (${subscriberId}, ${localDate}, ${status}, ${planned}, ${planned})`);
-}
-
-async function insertRun(
-  db: Db,
-  run: {
-    source: string;
-    finishedAt: Date;
-    status: 'ok' | 'failed';
-    inserted?: number;
-    updated?: number;
-    error?: string;
-  },
-) {
-  await db.run(sql`
-    insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error)
-    values (${run.source}, ${run.finishedAt}, ${run.finishedAt}, ${run.status}, ${run.inserted ?? 0},
-      ${run.updated ?? 0}, 0, ${run.error ?? null})`);
-}
 
 /** The value of `series` on `day` of a chart's window. */
 const on = (days: string[], series: number[], day: string) => series[days.indexOf(day)];
@@ -110,32 +62,32 @@ describe('overview queries', () => {
     await insertDigest(db, g, '2026-11-28', 'skipped');
     await insertDigest(db, d, '2026-11-29', 'sent'); // a reader whose local date is ahead of UTC
 
-    await insertRun(db, {
+    await insertIngestRun(db, {
       source: 'hf-daily',
       finishedAt: at('2026-09-01T05:00:00'),
       status: 'ok',
       inserted: 9,
     });
-    await insertRun(db, {
+    await insertIngestRun(db, {
       source: 'old.json',
       finishedAt: at('2026-10-01T05:00:00'),
       status: 'ok',
       inserted: 7,
     });
-    await insertRun(db, {
+    await insertIngestRun(db, {
       source: 'hf-daily',
       finishedAt: at('2026-11-27T10:00:00'),
       status: 'ok',
       inserted: 5,
     });
-    await insertRun(db, {
+    await insertIngestRun(db, {
       source: 'arxiv:cs.LG',
       finishedAt: at('2026-11-28T08:00:00'),
       status: 'ok',
       inserted: 3,
       updated: 2,
     });
-    await insertRun(db, {
+    await insertIngestRun(db, {
       source: 'hf-daily',
       finishedAt: at('2026-11-28T09:00:00'),
       status: 'failed',

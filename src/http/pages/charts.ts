@@ -141,9 +141,11 @@ export function lineChart(chart: TimeChart): Html {
   if (isEmpty(chart)) return emptyChart(chart.title, chart.description);
   const tick = chart.tick ?? ((label: string) => label);
   const { y, grid } = yAxis(Math.max(...chart.series.flatMap((series) => series.values)));
-  const step = chart.labels.length > 1 ? plotWidth / (chart.labels.length - 1) : 0;
+  // Inset from both ends, so the first and last points and their tick labels stay inside the frame.
+  const inset = 16;
+  const step = chart.labels.length > 1 ? (plotWidth - 2 * inset) / (chart.labels.length - 1) : 0;
   const x = (index: number) =>
-    chart.labels.length > 1 ? margin.left + step * index : margin.left + plotWidth / 2;
+    chart.labels.length > 1 ? margin.left + inset + step * index : margin.left + plotWidth / 2;
   const lines = chart.series.map((series, seriesIndex) => {
     const tone = toneOf(series, seriesIndex);
     const points = chart.labels.map((_, index) => `${at(x(index))},${at(y(series.values[index] ?? 0))}`);
