@@ -139,6 +139,14 @@ describe.skipIf(!hasChromium)(
           expect(await documentWidth(page), `${view.name} ${scheme}`).toBeLessThanOrEqual(
             view.options.viewport.width,
           );
+          // A chart wider than the phone starts at its newest day.
+          const newest = await page
+            .locator('svg[aria-label="Digests per day"] text.tick')
+            .last()
+            .boundingBox();
+          expect(newest && newest.x + newest.width, `${view.name} ${scheme}`).toBeLessThanOrEqual(
+            view.options.viewport.width,
+          );
           const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
           expect(background).toBe(scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(244, 244, 245)');
           const path = join(shotDir, `overview-${view.name}-${scheme}.png`);

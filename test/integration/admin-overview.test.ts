@@ -1,9 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openMigratedDatabase } from '../../src/db/client.js';
+import { adminOverviewPage } from '../../src/http/pages/admin-overview.js';
 import {
   readDigestsPerDay,
   readIngestOverview,
+  readOverview,
   readSubscriberHistory,
   readTopTopics,
   windowDays,
@@ -203,6 +205,28 @@ describe('overview queries', () => {
       activeWithoutTopics: 1,
     });
     expect((await readTopTopics(db, 1)).top).toEqual([{ query: 'diffusion', subscribers: 2 }]);
+  });
+});
+
+describe('the overview of an empty store', () => {
+  it('reads zeros for every day and shows "No data yet" for every chart', async () => {
+    const { config, dir } = testConfig();
+    const db = await openMigratedDatabase(config.database);
+    try {
+      const overview = await readOverview({ db, clock: () => now });
+      expect(overview.subscribers.endOfDay.active).toEqual(new Array(30).fill(0));
+      expect(overview.digests.days).toEqual(windowDays(now));
+      expect(overview.ingest).toMatchObject({ sources: [], recent: [] });
+      expect(overview.topics).toEqual({ top: [], activeWithoutTopics: 0 });
+      const page = adminOverviewPage(overview, null, { queues: '/admin/queues', logout: '/admin/logout' });
+      expect(page.match(/No data yet/g)).toHaveLength(6);
+      expect(page).not.toContain('<svg class="chart-svg"');
+      expect(page).toContain('No ingest run in the last 30 days.');
+      expect(page).toContain('Queue counts are unavailable');
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { IngestSourceState, Overview } from '../../ops/read-overview.js';
+import { type IngestSourceState, type Overview, overviewDays } from '../../ops/read-overview.js';
 import type { IngestRunSummary } from '../../ops/read-stats.js';
 import type { QueueCounts } from '../../queue/counts.js';
 import { type Html, html } from '../html.js';
@@ -97,9 +97,10 @@ const runCounts = (run: IngestRunSummary) =>
  * knows about itself (catch-up state, dates that failed) is one more column here and one more field there.
  */
 function sourcesTable(sources: readonly IngestSourceState[]): Html {
-  if (sources.length === 0) return html`<p class="chart-empty">No ingest run in the last 30 days.</p>`;
+  if (sources.length === 0)
+    return html`<p class="chart-empty">No ingest run in the last ${overviewDays} days.</p>`;
   return html`<div class="table-scroll"><table class="data">
-<caption>Sources that ran in the last 30 days</caption>
+<caption>Sources that ran in the last ${overviewDays} days</caption>
 <thead><tr><th scope="col">Source</th><th scope="col">Last run</th><th scope="col">Status</th><th scope="col">New</th><th scope="col">Updated</th><th scope="col">Rejected</th><th scope="col">Last success</th><th scope="col">Runs (failed)</th></tr></thead>
 <tbody>${sources.map(
     (source) =>
@@ -183,7 +184,7 @@ export function adminOverviewPage(overview: Overview, queueCounts: QueueCounts |
     wide: true,
     body: html`<div class="overview-head">
 <div><h1>Admin overview</h1>
-<p class="lead">As of ${when(overview.generatedAt)}; charts cover the last 30 days.</p></div>
+<p class="lead">As of ${when(overview.generatedAt)}; charts cover the last ${overviewDays} days.</p></div>
 <nav aria-label="Admin"><a href="${links.queues}">Queue dashboard</a> · <a href="${links.logout}">Sign out</a></nav>
 </div>
 <div class="overview">

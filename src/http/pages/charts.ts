@@ -38,7 +38,8 @@ export interface Ranked {
 
 const width = 640;
 const height = 240;
-const margin = { top: 12, right: 12, bottom: 28, left: 48 };
+// The scale is written on both sides: a phone shows a chart scrolled to its newest (right) end.
+const margin = { top: 12, right: 44, bottom: 28, left: 44 };
 const plotWidth = width - margin.left - margin.right;
 const plotHeight = height - margin.top - margin.bottom;
 const plotBottom = margin.top + plotHeight;
@@ -67,7 +68,7 @@ function yAxis(max: number) {
   for (let value = 0; value <= top; value += step) ticks.push(value);
   const grid = ticks.map(
     (value) =>
-      html`<line class="grid" x1="${margin.left}" x2="${width - margin.right}" y1="${at(y(value))}" y2="${at(y(value))}"/><text class="tick" x="${margin.left - 6}" y="${at(y(value)) + 4}" text-anchor="end">${fmt(value)}</text>`,
+      html`<line class="grid" x1="${margin.left}" x2="${width - margin.right}" y1="${at(y(value))}" y2="${at(y(value))}"/><text class="tick" x="${margin.left - 6}" y="${at(y(value)) + 4}" text-anchor="end">${fmt(value)}</text><text class="tick" x="${width - margin.right + 6}" y="${at(y(value)) + 4}">${fmt(value)}</text>`,
   );
   return { y, grid };
 }
