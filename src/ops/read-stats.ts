@@ -93,8 +93,10 @@ export interface IngestRunSummary {
   error: string | null;
 }
 
-const runColumns = sql.raw('source, finished_at as "finishedAt", status, inserted, updated, rejected, error');
-const toRunSummary = (
+export const runColumns = sql.raw(
+  'source, finished_at as "finishedAt", status, inserted, updated, rejected, error',
+);
+export const toRunSummary = (
   row: Omit<IngestRunSummary, 'finishedAt'> & { finishedAt: number },
 ): IngestRunSummary => ({
   ...row,

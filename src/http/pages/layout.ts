@@ -1,6 +1,7 @@
-import { type Html, html } from '../html.js';
+import { type Html, html, raw } from '../html.js';
 
-export function layout({ title, body }: { title: string; body: Html }): string {
+/** A page of the site; `wide` lets a page of tables and charts use more of a large screen. */
+export function layout({ title, body, wide = false }: { title: string; body: Html; wide?: boolean }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -14,7 +15,7 @@ export function layout({ title, body }: { title: string; body: Html }): string {
 </head>
 <body>
 <header class="site"><a href="/" class="brand">paperboy</a></header>
-<main>
+<main${wide ? raw(' class="wide"') : ''}>
 ${body}
 </main>
 <footer class="site">Self-hosted research paper digests.</footer>

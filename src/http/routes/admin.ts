@@ -5,13 +5,16 @@ import type { Queue } from 'bullmq';
 import { type Express, type RequestHandler, Router } from 'express';
 import type { Ctx } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { readOverview } from '../../ops/read-overview.js';
 import { readDatabaseStats } from '../../ops/read-stats.js';
 import type { RedisClient } from '../../queue/connection.js';
 import { type QueueCounts, readQueueCounts } from '../../queue/counts.js';
 import { endAdminSession, requireAdminSession, requireAdminToken } from '../admin-auth.js';
 import { html } from '../html.js';
+import { adminOverviewPage } from '../pages/admin-overview.js';
 import { messagePage } from '../pages/layout.js';
 
+export const adminOverviewPath = '/admin';
 export const queueDashboardPath = '/admin/queues';
 export const adminLogoutPath = '/admin/logout';
 
@@ -58,9 +61,15 @@ const signedOutPage = messagePage({
   message: 'The dashboard session has ended. To open it again, visit /admin/queues?token=<ADMIN_TOKEN>.',
 });
 
+/** Admin pages hold the whole list's numbers: no cache keeps them, no search engine lists them. */
+const privatePage: RequestHandler = (_req, res, next) => {
+  res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
+  next();
+};
+
 /**
- * bull-board at `/admin/queues` and sign-out at `/admin/logout`, behind the admin token; absent (404)
- * while ADMIN_TOKEN is unset.
+ * The overview at `/admin`, bull-board at `/admin/queues` and sign-out at `/admin/logout`, behind the
+ * admin token; absent (404) while ADMIN_TOKEN is unset.
  */
 export function queueDashboard(ctx: Ctx, queues: Record<string, Queue>, redis: RedisClient): Router {
   const router = Router();
@@ -72,12 +81,30 @@ export function queueDashboard(ctx: Ctx, queues: Record<string, Queue>, redis: R
     queues: Object.values(queues).map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
     options: {
-      uiConfig: { boardTitle: 'paperboy', miscLinks: [{ text: 'Sign out', url: adminLogoutPath }] },
+      uiConfig: {
+        boardTitle: 'paperboy',
+        miscLinks: [
+          { text: 'Overview', url: adminOverviewPath },
+          { text: 'Sign out', url: adminLogoutPath },
+        ],
+      },
     },
   });
   // bull-board is its own express app, which would announce itself in X-Powered-By.
   const board = serverAdapter.getRouter() as Express;
   board.disable('x-powered-by');
+  router.get(adminOverviewPath, privatePage, requireAdminSession(auth), async (_req, res) => {
+    const [overview, queueCounts] = await Promise.all([
+      readOverview(ctx),
+      readQueueCounts(queues).catch((error: unknown) => {
+        ctx.log.warn({ err: error }, 'overview: queue counts unavailable');
+        return null;
+      }),
+    ]);
+    res.send(
+      adminOverviewPage(overview, queueCounts, { queues: queueDashboardPath, logout: adminLogoutPath }),
+    );
+  });
   router.use(queueDashboardPath, requireAdminSession(auth), refuseNonJsonWrites, board);
   router.get(adminLogoutPath, (_req, res) => {
     res.send(signOutPage);
