@@ -138,6 +138,9 @@ describe('the OpenAPI document', () => {
     const head = await fetch(`${app.url}/api/openapi.json`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+    // express answers OPTIONS itself with the path's methods; the document does not list it, as HEAD.
+    const options = await fetch(`${app.url}/api/openapi.json`, { method: 'OPTIONS' });
+    expect(options.headers.get('allow')).toBe('GET, HEAD');
     for (const [method, path] of [
       ['POST', '/api/openapi.json'],
       ['DELETE', '/api/docs'],
@@ -168,6 +171,12 @@ describe('the OpenAPI document', () => {
     expect(problemWith({ ...answer, url: `${app.url}/nowhere`, status: 200, body: '' })).toMatch(
       /should be 404/,
     );
+    expect(
+      problemWith({ ...answer, method: 'OPTIONS', status: 200, allow: 'GET, HEAD, POST', body: '' }),
+    ).toMatch(/Allow/);
+    // Under a mounted app's prefix, its own routes are its business.
+    const board = { ...answer, method: 'POST', url: `${app.url}/admin/queues/api/queues/ingest/add` };
+    expect(problemWith({ ...board, status: 200, body: '{"any":"thing"}' })).toBeUndefined();
     expect(
       problemWith({
         ...answer,

@@ -42,13 +42,14 @@ const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
   }),
 );
 
+/** The operation for a request (HEAD is GET's); under a mounted app's prefix, whatever the method. */
 export function findOperation(method: string, pathname: string) {
   const wanted = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
   const candidates = operations.filter((operation) => operation.method === wanted);
   return (
     candidates.find((operation) => operation.exact.test(pathname)) ??
     candidates.find((operation) => operation.trailing.test(pathname)) ??
-    candidates.find((operation) => operation.under?.test(pathname))
+    operations.find((operation) => operation.under?.test(pathname))
   );
 }
 
@@ -82,7 +83,33 @@ export interface Answer {
   url: string;
   status: number;
   contentType: string | null;
+  /** The `Allow` header: express answers OPTIONS itself, listing a path's methods. */
+  allow?: string | null;
   body: string;
+}
+
+/** The documented operations of a path. */
+const operationsAt = (pathname: string) =>
+  operations.filter((operation) => operation.exact.test(pathname) || operation.trailing.test(pathname));
+
+/**
+ * express answers OPTIONS itself, listing a path's methods in `Allow`, unless middleware on the path
+ * answers first (`/api/me` asks for the token): then with a status the path documents.
+ */
+function optionsProblem(what: string, answer: Answer, pathname: string): string | undefined {
+  const at = operationsAt(pathname);
+  if (at.length === 0)
+    return answer.status === 404 ? undefined : `${what}: not in the document, so it should be 404`;
+  if (answer.status !== 200) {
+    const isDocumented = at.some((operation) => String(answer.status) in operation.operation.responses);
+    return isDocumented ? undefined : `${what}: no operation of this path documents ${answer.status}`;
+  }
+  const methods = at.map((operation) => operation.method.toUpperCase());
+  const documented = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+  const allowed = (answer.allow ?? '').split(/,\s*/).filter(Boolean);
+  const isSame =
+    allowed.length === documented.length && documented.every((method) => allowed.includes(method));
+  return isSame ? undefined : `${what}: Allow ${answer.allow}, documented ${documented.join(', ')}`;
 }
 
 /** What is wrong with this answer according to the document, or undefined. */
@@ -90,6 +117,7 @@ export function problemWith(answer: Answer): string | undefined {
   const { pathname } = new URL(answer.url);
   const what = `${answer.method} ${pathname} → ${answer.status}`;
   const found = findOperation(answer.method, pathname);
+  if (answer.method === 'OPTIONS' && !found?.under) return optionsProblem(what, answer, pathname);
   if (!found) {
     if (answer.status !== 404) return `${what}: not in the document, so it should be 404`;
     if (pathname.startsWith('/api/')) {

@@ -27,6 +27,7 @@ globalThis.fetch = async (input, init) => {
       url,
       status: response.status,
       contentType: response.headers.get('content-type'),
+      allow: response.headers.get('allow'),
       body,
     });
   }
