@@ -96,5 +96,5 @@ describe('a client generated from /api/openapi.json', () => {
     });
     expect((result.titles as string[]).length).toBeGreaterThan(0);
     expect((await api(app, '/api/me', { token })).json).toMatchObject({ frequency: 'weekly', weeklyDay: 5 });
-  });
+  }, 60_000); // ~10 s alone (tsc most of it); more while other test files share the two cores
 });
