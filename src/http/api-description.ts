@@ -11,10 +11,10 @@ import { PreviewInput } from '../topics/preview.js';
 import {
   Accepted,
   AdminStats,
+  ApiDocumentShape,
   Health,
   IngestResult,
   LikedPapersAdded,
-  OpenApiDocument,
   PapersList,
   Readiness,
   SubscriberExport,
@@ -302,7 +302,7 @@ export const routes: RouteDescription[] = [
     tag: 'API description',
     summary: 'This document',
     description: 'OpenAPI 3.1, generated from the schemas the routes parse with.',
-    answers: { 200: json(OpenApiDocument, 'The OpenAPI document') },
+    answers: { 200: json(ApiDocumentShape, 'The OpenAPI document') },
     errors: [],
   },
   {

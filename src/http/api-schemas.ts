@@ -161,7 +161,7 @@ export const Readiness = z.object({
 });
 
 /** The document itself, as far as a client needs to know. */
-export const OpenApiDocument = z.looseObject({
+export const ApiDocumentShape = z.looseObject({
   openapi: z.string(),
   info: z.looseObject({ title: z.string(), version: z.string() }),
   paths: z.record(z.string(), z.unknown()),

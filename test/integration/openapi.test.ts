@@ -124,6 +124,7 @@ describe('the OpenAPI document', () => {
     const response = await fetch(`${app.url}/api/docs`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     const page = await response.text();
     for (const route of routes) {

@@ -17,6 +17,10 @@ interface Operation {
 
 const pretty = (schema: unknown) => JSON.stringify(schema, null, 2);
 
+/** The document's descriptions mark code with backticks (CommonMark); the page shows it as code. */
+const prose = (text: string | undefined): Html[] =>
+  (text ?? '').split('`').map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : html`${part}`));
+
 /** A schema behind a disclosure: the page stays a readable list of routes. */
 const schemaBlock = (label: string, schema: unknown) =>
   html`<details class="hint"><summary>${label}</summary><pre><code>${pretty(schema)}</code></pre></details>`;
@@ -29,7 +33,7 @@ function operationCard(document: OpenApiDocument, method: string, path: string, 
         ] as typeof response)
       : response;
     const media = Object.entries(resolved.content ?? {});
-    return html`<li><strong>${status}</strong> ${resolved.description ?? ''}${media.map(
+    return html`<li><strong>${status}</strong> ${prose(resolved.description)}${media.map(
       ([type, { schema }]) =>
         type === 'application/json' ? schemaBlock(type, schema) : html` <code>${type}</code>`,
     )}</li>`;
@@ -38,13 +42,13 @@ function operationCard(document: OpenApiDocument, method: string, path: string, 
   return html`<section class="card" id="${`${method}-${path}`}">
 <h2><code>${method.toUpperCase()} ${path}</code></h2>
 <p>${operation.summary}</p>
-${operation.description ? html`<p class="hint">${operation.description}</p>` : ''}
+${operation.description ? html`<p class="hint">${prose(operation.description)}</p>` : ''}
 ${auth.length > 0 ? html`<p>Authentication: ${auth.join(' or ')}</p>` : ''}
 ${
   operation.parameters
     ? html`<p>Parameters:</p><ul>${operation.parameters.map(
         (parameter) =>
-          html`<li><code>${parameter.name}</code> (${parameter.in}${parameter.required ? ', required' : ''}) ${parameter.description ?? ''} <code>${JSON.stringify(parameter.schema)}</code></li>`,
+          html`<li><code>${parameter.name}</code> (${parameter.in}${parameter.required ? ', required' : ''}) ${prose(parameter.description)} <code>${JSON.stringify(parameter.schema)}</code></li>`,
       )}</ul>`
     : ''
 }
@@ -72,10 +76,10 @@ export function apiReferencePage(document: OpenApiDocument): string {
     title: 'API reference',
     body: html`<section class="card">
 <h1>paperboy API reference</h1>
-<p class="lead">${document.info.description}</p>
+<p class="lead">${prose(document.info.description)}</p>
 <p>The machine-readable document: <a href="/api/openapi.json"><code>/api/openapi.json</code></a> (OpenAPI ${document.openapi}, version ${document.info.version}).
 Generate a typed client with <code>npx openapi-typescript &lt;this server&gt;/api/openapi.json -o paperboy.d.ts</code>.</p>
-<p>Authentication:</p><ul>${schemes.map(([name, scheme]) => html`<li><code>${name}</code>: ${scheme.description}</li>`)}</ul>
+<p>Authentication:</p><ul>${schemes.map(([name, scheme]) => html`<li><code>${name}</code>: ${prose(scheme.description)}</li>`)}</ul>
 <p>Error bodies (every JSON error): ${schemaBlock('ErrorBody', document.components.schemas.ErrorBody)}</p>
 </section>
 ${byTag.map(
