@@ -370,8 +370,9 @@ export const routes: RouteDescription[] = [
     path: '/admin/logout',
     tag: 'Operations',
     summary: 'Dashboard sign-out page',
+    description: 'Only while ADMIN_TOKEN is set (404 otherwise), as every admin route.',
     answers: html200('A page with the sign-out button'),
-    errors: [],
+    errors: [404],
   },
   {
     method: 'post',
