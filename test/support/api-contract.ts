@@ -152,14 +152,18 @@ function bodyProblem(what: string, answer: Answer, pointer: string, response: Re
   if (!documented.includes(type) && !documented.includes('*/*')) {
     return `${what}: ${type}, documented ${media.join(', ')}`;
   }
-  if (type !== 'application/json') return undefined;
+  // JSON, or a JSON-based type (`application/feed+json`), is checked against the schema under its key.
+  const key = media.find((candidate) => mediaType(candidate) === type);
+  if (!key || !(type === 'application/json' || type.endsWith('+json'))) return undefined;
   let body: unknown;
   try {
     body = JSON.parse(answer.body);
   } catch {
     return `${what}: not JSON`;
   }
-  const validate = validatorFor(`${pointer}/content/application~1json/schema`);
+  const validate = validatorFor(
+    `${pointer}/content/${key.replaceAll('~', '~0').replaceAll('/', '~1')}/schema`,
+  );
   if (validate(body)) return undefined;
   return `${what}: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}\n  body: ${answer.body.slice(0, 500)}`;
 }
