@@ -13,6 +13,8 @@ const alone = [
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
+    // Every answer a test fetches from a test app is checked against the OpenAPI document.
+    setupFiles: ['test/support/check-answers.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -7,7 +7,9 @@ export const wholeNumber = (min: number, max: number) =>
     .string()
     .regex(/^\d{1,6}$/, `must be a whole number from ${min} to ${max}`)
     .transform(Number)
-    .refine((value) => value >= min && value <= max, `must be a whole number from ${min} to ${max}`);
+    .refine((value) => value >= min && value <= max, `must be a whole number from ${min} to ${max}`)
+    // Digits on the wire, a number to a client: the API description says integer (`src/http/openapi.ts`).
+    .meta({ type: 'integer', minimum: min, maximum: max });
 
 /** Query-string input → typed values, or one invalid_parameter error naming the parameter. */
 export function parseParameters<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {

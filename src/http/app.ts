@@ -13,8 +13,10 @@ import type { RedisClient } from '../queue/connection.js';
 import { createMatchQueue, createPreviewIndexes } from '../topics/preview.js';
 import { apiErrorHandler, statusFor, toAppError } from './errors.js';
 import { perMinuteLimit } from './middleware.js';
+import { createOpenApiDocument } from './openapi.js';
 import { messagePage } from './pages/layout.js';
 import { adminApi, queueDashboard } from './routes/admin.js';
+import { apiDocs } from './routes/api-docs.js';
 import { meApi } from './routes/api-me.js';
 import { papersApi } from './routes/api-papers.js';
 import { subscriptionsApi } from './routes/api-subscriptions.js';
@@ -73,6 +75,7 @@ export function createApp({ ctx, redis, templates, queues }: AppDeps): Express {
   const preview = { indexes: createPreviewIndexes(ctx), queue: createMatchQueue(), limit: previewLimit };
   app.use(topicsApi(ctx, preview));
   app.use(adminApi(ctx, queues, redis));
+  app.use(apiDocs(createOpenApiDocument({ serverUrl: http.publicUrl })));
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route')));
   app.use('/api', apiErrorHandler(ctx.log));
 

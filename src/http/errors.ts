@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler } from 'express';
-import { AppError, type ErrorCode } from '../errors.js';
+import { z } from 'zod';
+import { AppError, type ErrorCode, errorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** The one map from error code to HTTP status; exhaustive, so a new code cannot be forgotten. */
@@ -69,9 +70,26 @@ export function toAppError(error: unknown): AppError | undefined {
   }
 }
 
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown; requestId?: string };
-}
+/** Every JSON error the API answers; the OpenAPI document's `ErrorBody`. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.enum(errorCodes),
+    message: z.string(),
+    details: z
+      .unknown()
+      .optional()
+      .meta({ description: 'Varies by code: the field, parameter, topic position or limit' }),
+    requestId: z
+      .string()
+      .optional()
+      .meta({ description: 'On `internal` only: the id the server logged the failure under' }),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The codes answered with `status`, in `errorCodes` order: the OpenAPI document lists them per response. */
+export const codesFor = (status: number): ErrorCode[] =>
+  errorCodes.filter((code) => statusFor(code) === status);
 
 export function errorBody(error: AppError): ErrorBody {
   return {

@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type Runtime, startRuntime } from '../../src/main/runtime.js';
 import { resolveSecretKey } from '../../src/main/secret.js';
+import { checkAnswersOf, stopCheckingAnswersOf } from './checked-origins.js';
 import { testDatabaseUrl } from './database.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
@@ -52,12 +53,14 @@ export async function startTestApp(
     clock: options.clock,
     log: createLogger(config.logLevel),
   });
+  if (runtime.url) checkAnswersOf(runtime.url);
   return {
     url: runtime.url ?? '',
     runtime,
     config,
     smtp,
     async close() {
+      if (runtime.url) stopCheckingAnswersOf(runtime.url);
       await runtime.close();
       await smtp.close();
       rmSync(dir, { recursive: true, force: true });

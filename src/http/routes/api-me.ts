@@ -19,7 +19,7 @@ const subscriberOf = (res: Response) => res.locals.subscriber as Subscriber;
 /** An arXiv id at the end of the path: old-style ids have a slash (`hep-th/9901001`). */
 const arxivIdOf = (req: Request) => ([] as string[]).concat(req.params.arxivId ?? []).join('/');
 
-const LikedPapersInput = z.strictObject({
+export const LikedPapersInput = z.strictObject({
   papers: z.string({ error: 'is required: arXiv ids, links, or a BibTeX file' }),
 });
 
