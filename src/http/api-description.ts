@@ -5,6 +5,7 @@
  * mounts, both ways. Adding a route means adding an entry here.
  */
 import { z } from 'zod';
+import { TopicFeedInput } from '../feeds/topic-feed.js';
 import { ListPapersInput } from '../papers/list-papers.js';
 import { PreferencesPatch, SubscribeInput } from '../subscribers/preferences.js';
 import { PreviewInput } from '../topics/preview.js';
@@ -14,7 +15,9 @@ import {
   ApiDocumentShape,
   Health,
   IngestResult,
+  JsonFeed,
   LikedPapersAdded,
+  Me,
   PapersList,
   Readiness,
   SubscriberExport,
@@ -52,6 +55,8 @@ export type Content =
   | { type: 'json'; schema: z.ZodType; mediaType?: string }
   | { type: 'html' }
   | { type: 'text'; mediaType: string }
+  /** Atom or JSON Feed 1.1, as the address ends (`.atom`, `.json`). */
+  | { type: 'feed' }
   | { type: 'none' };
 
 export interface Answer {
@@ -88,6 +93,11 @@ export const tags = [
   { name: 'Papers', description: 'The stored papers; ingestion for the operator.' },
   { name: 'Operations', description: 'Health, readiness, metrics, statistics and the queue dashboard.' },
   { name: 'Pages', description: 'The server-rendered pages and forms; every one works without JavaScript.' },
+  {
+    name: 'Feeds',
+    description:
+      'Atom and JSON Feed 1.1 for feed readers: any topic, or a subscriber’s own. Conditional GET (`If-None-Match`, `If-Modified-Since`) answers 304.',
+  },
   { name: 'API description', description: 'This document and its reference page.' },
 ] as const;
 
@@ -97,6 +107,7 @@ export const pathParameters: Record<string, string> = {
   arxivId:
     'An arXiv id without version, e.g. `2511.12345`; an old-style id keeps its slash (`hep-th/9901001`, or `hep-th%2F9901001`).',
   path: 'A file of the stylesheet and script.',
+  file: 'The feed token from the manage page, then `.atom` (Atom) or `.json` (JSON Feed 1.1).',
 };
 
 export const json = (schema: z.ZodType, description: string): Answer => ({
@@ -138,6 +149,7 @@ const ManageForm = z.object({
   timezone: formText.optional(),
   sendHour: formNumber.optional(),
   maxPapers: formNumber.optional(),
+  delivery: z.enum(['email', 'feed']).optional(),
   arxivId: formText.optional().meta({ description: 'With `undo-feedback`' }),
   confirmDelete: z.literal('yes').optional().meta({ description: 'With `delete`' }),
 });
@@ -185,7 +197,9 @@ export const routes: RouteDescription[] = [
     tag: 'Your subscription',
     summary: 'Your subscription',
     auth: ['manageToken'],
-    answers: { 200: json(SubscriberView, 'Address, state, preferences, feedback and liked papers') },
+    answers: {
+      200: json(Me, 'Address, state, preferences, feedback, liked papers, and the address of your own feed'),
+    },
     errors: [401, 500],
   },
   {
@@ -367,6 +381,22 @@ export const routes: RouteDescription[] = [
   },
   {
     method: 'get',
+    path: '/admin',
+    tag: 'Operations',
+    summary: 'Admin overview',
+    description:
+      'Subscribers by status over time, digests per day, ingestion and top topics, as charts. Only while ADMIN_TOKEN is set.',
+    auth: ['adminQueryToken', 'adminSession', 'adminToken'],
+    answers: {
+      200: page('The overview'),
+      303: noContent(
+        'Signed in with `?token=`: the session cookie is set; on to the same address without it',
+      ),
+    },
+    errors: [401, 404, 429, 500],
+  },
+  {
+    method: 'get',
     path: '/admin/logout',
     tag: 'Operations',
     summary: 'Dashboard sign-out page',
@@ -503,6 +533,43 @@ export const routes: RouteDescription[] = [
     tag: 'Pages',
     summary: 'A digest in the browser',
     answers: html200('The web version of one digest'),
+    errors: [404, 500],
+  },
+
+  // Feeds.
+  ...(['atom', 'json'] as const).map(
+    (format): RouteDescription => ({
+      method: 'get',
+      path: `/feeds/topic.${format}`,
+      tag: 'Feeds',
+      summary: `A topic as ${format === 'atom' ? 'Atom' : 'JSON Feed 1.1'}`,
+      description:
+        'What the topic preview shows, best first, each paper with its abstract, authors, links and why it matched. Cached five minutes; shares the preview’s per-client limit, which only uncached feeds count against.',
+      query: TopicFeedInput,
+      answers: {
+        200:
+          format === 'atom'
+            ? { description: 'The feed', content: { type: 'text', mediaType: 'application/atom+xml' } }
+            : {
+                description: 'The feed',
+                content: { type: 'json', schema: JsonFeed, mediaType: 'application/feed+json' },
+              },
+        304: noContent('Not changed since the reader’s copy'),
+      },
+      errors: [400, 429, 500],
+    }),
+  ),
+  {
+    method: 'get',
+    path: '/feeds/{file}',
+    tag: 'Feeds',
+    summary: 'Your own feed',
+    description:
+      'The papers of your digests of the last 30 days (at most 100), emailed or, with delivery `feed`, published to the feed. The address is `feedUrl` in `GET /api/me`; it never expires.',
+    answers: {
+      200: { description: 'The feed', content: { type: 'feed' } },
+      304: noContent('Not changed since the reader’s copy'),
+    },
     errors: [404, 500],
   },
   {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import {
+  deliveries,
   digestStatuses,
   eventSources,
   eventTypes,
@@ -52,8 +53,48 @@ export const SubscriberView = z.object({
   timezone: z.string(),
   sendHour: z.number().int().min(0).max(23),
   maxPapers: z.number().int().min(1).max(50),
+  delivery: z
+    .enum(deliveries)
+    .meta({ description: '`feed`: no digest emails; digests go to your feed only' }),
   feedback: z.array(FeedbackEntry).meta({ description: '"More / less like this", newest first' }),
   likedPapers: z.array(LikedPaperEntry).meta({ description: '"Papers I like", newest first' }),
+});
+
+/** `GET /api/me`: the view, and the address of the subscriber's own feed. */
+export const Me = SubscriberView.extend({
+  feedUrl: z
+    .url()
+    .meta({ description: 'Your own feed (Atom; `.json` for JSON Feed): the papers of your digests' }),
+});
+
+/** JSON Feed 1.1 as paperboy writes it: `_paperboy` says which arXiv paper each item is, and why. */
+export const JsonFeed = z.object({
+  version: z.literal('https://jsonfeed.org/version/1.1'),
+  title: z.string(),
+  description: z.string(),
+  home_page_url: z.url(),
+  feed_url: z.url(),
+  language: z.string(),
+  items: z.array(
+    z.object({
+      id: z.url().meta({ description: 'The paper’s arXiv address, the same in every feed' }),
+      url: z.url(),
+      title: z.string(),
+      content_html: z.string().meta({ description: 'Authors, abstract, why it matched, links' }),
+      summary: z.string(),
+      date_published: isoTime,
+      date_modified: isoTime.meta({ description: 'When the paper entered this feed' }),
+      authors: z.array(z.object({ name: z.string() })),
+      tags: z.array(z.string()),
+      external_url: z.url().optional().meta({ description: 'The code' }),
+      _paperboy: z.object({
+        arxiv_id: z.string(),
+        topic: z.string().nullable(),
+        matched: z.array(z.string()),
+        upvotes: count,
+      }),
+    }),
+  ),
 });
 
 export const SubscriberExport = z.object({

@@ -8,6 +8,7 @@ import {
   securitySchemes,
   tags,
 } from './api-description.js';
+import { JsonFeed } from './api-schemas.js';
 import { codesFor, ErrorBody } from './errors.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -54,6 +55,11 @@ function content(answer: Answer) {
       return { 'text/html': { schema: { type: 'string' } } };
     case 'text':
       return { [content.mediaType]: { schema: { type: 'string' } } };
+    case 'feed':
+      return {
+        'application/atom+xml': { schema: { type: 'string' } },
+        'application/feed+json': { schema: toJsonSchema(JsonFeed, 'output') },
+      };
     case 'none':
       return undefined;
   }
