@@ -113,7 +113,8 @@ export async function readSubscriberHistory(
   return { days: labels, current, endOfDay, changes };
 }
 
-export const digestOutcomes = ['sent', 'skipped', 'failed', 'inProgress'] as const;
+/** `published`: a feed-only reader's digest, put in their feed instead of an email. */
+export const digestOutcomes = ['sent', 'published', 'skipped', 'failed', 'inProgress'] as const;
 export type DigestOutcome = (typeof digestOutcomes)[number];
 
 export interface DigestsPerDay {
@@ -138,9 +139,7 @@ export async function readDigestsPerDay(db: Db, now: Date, days = overviewDays):
     const index = labels.indexOf(row.day);
     if (index < 0) continue;
     const outcome: DigestOutcome =
-      row.status === 'sent' || row.status === 'skipped' || row.status === 'failed'
-        ? row.status
-        : 'inProgress';
+      row.status === 'queued' || row.status === 'sending' ? 'inProgress' : (row.status as DigestOutcome);
     counts[outcome][index] = (counts[outcome][index] ?? 0) + row.count;
   }
   return { days: labels, counts };

@@ -59,6 +59,7 @@ describe('overview queries', () => {
     await insertDigest(db, b, '2026-11-27', 'sent');
     await insertDigest(db, f, '2026-11-27', 'sent');
     await insertDigest(db, g, '2026-11-27', 'failed');
+    await insertDigest(db, c, '2026-11-27', 'published'); // a feed-only reader's
     await insertDigest(db, b, '2026-11-28', 'queued');
     await insertDigest(db, f, '2026-11-28', 'sending');
     await insertDigest(db, g, '2026-11-28', 'skipped');
@@ -149,6 +150,7 @@ describe('overview queries', () => {
     expect(days.at(-1)).toBe('2026-11-29');
     expect(on(days, counts.sent, '2026-11-27')).toBe(2);
     expect(on(days, counts.failed, '2026-11-27')).toBe(1);
+    expect(on(days, counts.published, '2026-11-27')).toBe(1);
     expect(on(days, counts.inProgress, '2026-11-28')).toBe(2);
     expect(on(days, counts.skipped, '2026-11-28')).toBe(1);
     expect(on(days, counts.sent, '2026-11-29')).toBe(1);

@@ -75,10 +75,12 @@ function digestsSection(overview: Overview, links: OverviewLinks): Html {
 <h2 id="digests">Digests</h2>
 ${stackedBarChart({
   title: 'Digests per day',
-  description: 'By the reader’s local date each digest is for; skipped means no new paper matched.',
+  description:
+    'By the reader’s local date each digest is for; “to feeds” went to feed-only readers’ feeds instead of an email; skipped means no new paper matched.',
   labels: digests.days,
   series: [
     { name: 'sent', values: digests.counts.sent, tone: 'green' },
+    { name: 'to feeds', values: digests.counts.published, tone: 'purple' },
     { name: 'skipped', values: digests.counts.skipped, tone: 'grey' },
     { name: 'failed', values: digests.counts.failed, tone: 'red' },
     { name: 'in progress', values: digests.counts.inProgress, tone: 'blue' },
