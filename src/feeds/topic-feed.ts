@@ -1,5 +1,4 @@
 import type { Ctx } from '../context.js';
-import type { Paper } from '../db/schema.js';
 import { papersByArxivId } from '../papers/store.js';
 import { type MatchQueue, type PreviewIndexes, PreviewInput, previewTopic } from '../topics/preview.js';
 import { type FeedEntry, type FeedFormat, newestUpdate, renderFeed } from './feed-document.js';
@@ -98,8 +97,8 @@ export async function topicFeed({
     answer.matches.map((match) => match.arxivId),
   );
   const entries = answer.matches.flatMap((match): FeedEntry[] => {
-    const paper: Paper | undefined = papers.get(match.arxivId);
-    return paper ? [{ paper, updated: paper.firstSeenAt, topic: undefined, matched: match.matched }] : [];
+    const paper = papers.get(match.arxivId);
+    return paper ? [{ paper, updated: paper.firstSeenAt, matched: match.matched }] : [];
   });
   // An empty feed changes when its day does, so readers polling it get 304s until then.
   const updated = newestUpdate(entries, new Date(Math.floor(ctx.clock().getTime() / dayMs) * dayMs));

@@ -1,6 +1,7 @@
 import type { Db } from '../../src/db/client.js';
 import type { DigestStatus, EventType, SubscriberStatus } from '../../src/db/schema.js';
 import { sql } from '../../src/db/sql.js';
+import { recordIngestRun } from '../../src/papers/store.js';
 import { defaultPreferences } from '../../src/subscribers/preferences.js';
 import { insertNewSubscriber, recordEvent, updateSubscriber } from '../../src/subscribers/store.js';
 import { newTokenSalt } from '../../src/subscribers/tokens.js';
@@ -35,23 +36,9 @@ export async function insertDigest(db: Db, subscriberId: number, localDate: stri
     values (${subscriberId}, ${localDate}, ${status}, ${new Date(planned.getTime() - dayMs)}, ${planned})`);
 }
 
-export async function insertIngestRun(
-  db: Db,
-  run: {
-    source: string;
-    finishedAt: Date;
-    status: 'ok' | 'failed';
-    inserted?: number;
-    updated?: number;
-    rejected?: number;
-    error?: string;
-  },
-) {
-  await db.run(sql`
-    insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error)
-    values (${run.source}, ${new Date(run.finishedAt.getTime() - 20_000)}, ${run.finishedAt}, ${run.status},
-      ${run.inserted ?? 0}, ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null})`);
-}
+/** A run as ingestion records it, finished at `finishedAt` after 20 seconds. */
+export const insertIngestRun = (db: Db, run: Omit<Parameters<typeof recordIngestRun>[1], 'startedAt'>) =>
+  recordIngestRun(db, { ...run, startedAt: new Date(run.finishedAt.getTime() - 20_000) });
 
 const topicPool = [
   'diffusion',
