@@ -166,6 +166,15 @@ describe('hf-daily catch-up', () => {
     expect(await papersFirstSeenSince(db, lastRun, 100)).toEqual([]);
   });
 
+  it('counts a run recorded before dates were by the UTC day it finished', async () => {
+    const { ctx, db, fetchedDates } = await setup();
+    const finished = new Date('2026-11-16T23:05:00Z');
+    await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status)
+      values ('hf-daily', ${finished}, ${finished}, 'ok')`);
+    await ingestPapers({ ctx, input: { source: 'hf-daily' } });
+    expect(fetchedDates()).toEqual(['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20']);
+  });
+
   it('fetches exactly the date asked for with --date', async () => {
     const { ctx, db, fetchedDates } = await setup();
     await ingestPapers({ ctx, input: { source: 'hf-daily', date: '2026-10-01' } });
