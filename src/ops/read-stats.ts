@@ -140,20 +140,32 @@ export async function readIngestSourceHealth(
     sql`select distinct source from ingest_runs where finished_at >= ${new Date(now - ingestSourceHorizonMs)}`,
   );
   const sources = [...new Set([...ctx.config.ingest.sources, ...recent])].sort();
-  const since = new Date(now - failedDatesHorizonDays * dayMs).toISOString().slice(0, 10);
   const [successes, failed] = await Promise.all([
     lastIngestSuccessBySource(db, sources),
-    db.all<{ source: string; date: string }>(sql`
-      select source, date from ingest_runs where status = 'failed' and id in (
-        select max(id) from ingest_runs where date >= ${since} and source ${inList(db, sources)}
-        group by source, date)
-      order by source, date`),
+    failedDatesBySource(db, sources, ctx.clock()),
   ]);
   return sources.map((source) => ({
     source,
     lastSuccessAt: successes.find((run) => run.source === source)?.finishedAt ?? null,
-    failedDates: failed.filter((run) => run.source === source).map((run) => run.date),
+    failedDates: failed.get(source) ?? [],
   }));
+}
+
+/** For each of `sources`, the recent dates whose latest run failed, oldest first (absent: none). */
+export async function failedDatesBySource(
+  db: Db,
+  sources: readonly string[],
+  now: Date,
+): Promise<Map<string, string[]>> {
+  const since = new Date(now.getTime() - failedDatesHorizonDays * dayMs).toISOString().slice(0, 10);
+  const rows = await db.all<{ source: string; date: string }>(sql`
+    select source, date from ingest_runs where status = 'failed' and id in (
+      select max(id) from ingest_runs where date >= ${since} and source ${inList(db, sources)}
+      group by source, date)
+    order by source, date`);
+  const bySource = new Map<string, string[]>();
+  for (const row of rows) bySource.set(row.source, [...(bySource.get(row.source) ?? []), row.date]);
+  return bySource;
 }
 
 export interface DatabaseStats {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { sql } from '../../src/db/sql.js';
+import { readIngestOverview } from '../../src/ops/read-overview.js';
+import { readDatabaseStats } from '../../src/ops/read-stats.js';
 import { DatesFailedError, ingestPapers } from '../../src/papers/ingest.js';
 import { papersFirstSeenSince, searchPapers } from '../../src/papers/store.js';
 import { fixture, send, startFeedServer } from '../support/feed-server.js';
@@ -131,6 +133,12 @@ describe('hf-daily catch-up', () => {
       ['2026-11-20', 'ok'],
     ]);
 
+    // The operator sees the last success and the date still missing, in the stats and the overview.
+    expect((await readDatabaseStats(ctx)).ingestSources).toEqual([
+      { source: 'hf-daily', lastSuccessAt: clock.now, failedDates: ['2026-11-19'] },
+    ]);
+    expect((await readIngestOverview(db, clock.now)).sources[0]?.failedDates).toEqual(['2026-11-19']);
+
     // Three days later the failed date is older than the usual window, and is fetched again.
     failing.clear();
     fetchedDates();
@@ -138,6 +146,7 @@ describe('hf-daily catch-up', () => {
     const result = await ingestPapers({ ctx, input: { source: 'hf-daily' } });
     expect(fetchedDates()).toEqual(['2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']);
     expect(result.dates?.[0]).toEqual({ date: '2026-11-19', inserted: 1, updated: 0, rejected: 0 });
+    expect((await readDatabaseStats(ctx)).ingestSources[0]?.failedDates).toEqual([]);
 
     // Once it succeeded, it is no longer reached back for.
     clock.now = new Date('2026-11-23T10:00:00Z');
