@@ -171,6 +171,7 @@ const envSchema = z.object({
   INGEST_RETRIES: withDefault(int(0, 10), 3),
   ARXIV_MAX_RESULTS: withDefault(int(1, 2000), 300),
   ARXIV_PAGE_DELAY_MS: withDefault(int(0, 60_000), 3000),
+  INGEST_CATCH_UP_DAYS: withDefault(int(1, 60), 7),
   DIGEST_TICK_CRON: withDefault(cron, '*/15 * * * *'),
   SEND_CONCURRENCY: withDefault(int(1, 1000), 10),
   SEND_RATE_PER_SECOND: withDefault(int(0, 100000), 0),
@@ -270,6 +271,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       retries: env.INGEST_RETRIES,
       arxivMaxResults: env.ARXIV_MAX_RESULTS,
       arxivPageDelayMs: env.ARXIV_PAGE_DELAY_MS,
+      /** Most hf-daily dates one run fetches when catching up after an outage (the newest ones). */
+      catchUpDays: env.INGEST_CATCH_UP_DAYS,
     },
     digests: {
       tickCron: env.DIGEST_TICK_CRON,

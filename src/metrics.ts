@@ -10,6 +10,7 @@ import {
   lastIngestSuccessBySource,
   lastPlannedAt,
   latestIngestRunsBySource,
+  readIngestSourceHealth,
 } from './ops/read-stats.js';
 import { checkReadiness } from './ops/readiness.js';
 import type { RedisClient } from './queue/connection.js';
@@ -148,6 +149,16 @@ export function createScrapeRegistry(deps: {
       (await lastIngestSuccessBySource(db, ctx.config.ingest.sources)).map((run) => [
         { source: run.source },
         seconds(run.finishedAt),
+      ]),
+  );
+  gauge(
+    'paperboy_ingest_failed_dates',
+    'Dates of a dated source (hf-daily) whose latest run failed and that the next run retries',
+    ['source'],
+    async () =>
+      (await readIngestSourceHealth(ctx)).map((health) => [
+        { source: health.source },
+        health.failedDates.length,
       ]),
   );
   gauge(

@@ -114,6 +114,8 @@ export const ingestRuns = pgTable(
     updated: integer('updated').notNull().default(0),
     rejected: integer('rejected').notNull().default(0),
     error: text('error'),
+    /** The day a dated source (hf-daily) was asked for, YYYY-MM-DD; null for undated sources. */
+    date: text('date'),
   },
   (table) => [index('ingest_runs_finished_idx').on(table.finishedAt)],
 );

@@ -187,6 +187,17 @@ export const AdminStats = z.object({
   papers: z.object({ total: count, firstSeenLast24h: count }),
   digests: countsOf(digestStatuses),
   lastIngest: ingestRun.nullable(),
+  ingestSources: z
+    .array(
+      z.object({
+        source: z.string(),
+        lastSuccessAt: isoTime.nullable().meta({ description: 'null until the source first succeeds' }),
+        failedDates: z.array(z.iso.date()).meta({
+          description: 'Dates (hf-daily) whose latest run failed, oldest first; the next run retries them',
+        }),
+      }),
+    )
+    .meta({ description: 'Each configured source and each that ran in the last 7 days' }),
   lastTick: z.object({ plannedAt: isoTime }).nullable(),
   queues: z
     .record(z.string(), countsOf(queueStates))

@@ -11,7 +11,7 @@ import { NotFoundError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { copyStore, TargetNotEmptyError } from '../ops/copy-store.js';
 import { FeedError } from '../papers/fetch-feed.js';
-import { ingestPapers } from '../papers/ingest.js';
+import { type DateResult, DatesFailedError, ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
 import { createTokens } from '../subscribers/tokens.js';
 import { limitHeapGrowth } from './heap.js';
@@ -62,6 +62,17 @@ async function waitForDigests(db: Db, ids: number[], progress: ProgressReporter)
       return counts;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** One line per date a catch-up fetched: `hf-daily 2026-11-26: inserted 3, updated 1, rejected 0`. */
+function printDates(source: string, dates: readonly DateResult[]) {
+  for (const run of dates) {
+    console.log(
+      run.error === undefined
+        ? `${source} ${run.date}: inserted ${run.inserted}, updated ${run.updated}, rejected ${run.rejected}`
+        : `${source} ${run.date} failed: ${run.error}`,
+    );
   }
 }
 
@@ -116,14 +127,21 @@ async function main(argv: string[]): Promise<number> {
         input: { source, date: values.date, onProgress: progress.update },
       });
       progress.stop();
-      console.log(
-        `inserted ${result.inserted}, updated ${result.updated}, rejected ${result.rejected.length}`,
-      );
+      if (result.dates) printDates(source, result.dates);
+      else
+        console.log(
+          `inserted ${result.inserted}, updated ${result.updated}, rejected ${result.rejected.length}`,
+        );
       for (const rejected of result.rejected.slice(0, 10))
         console.log(`  rejected #${rejected.index}: ${rejected.reason}`);
       return 0;
     } catch (error) {
       progress.stop();
+      if (error instanceof DatesFailedError) {
+        printDates(source, error.result.dates);
+        const failed = error.result.dates.filter((run) => run.error !== undefined).length;
+        throw new UsageError(`ingest ${source}: ${failed} of ${error.result.dates.length} dates failed`, 1);
+      }
       if (error instanceof FeedError) throw new UsageError(`ingest ${source} failed: ${error.message}`, 1);
       throw error;
     } finally {

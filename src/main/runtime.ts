@@ -107,7 +107,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
           }),
         ingest: async (input) => {
           const result = await ingestPapers({ ctx, input });
-          return { inserted: result.inserted, updated: result.updated, rejected: result.rejected.length };
+          return {
+            inserted: result.inserted,
+            updated: result.updated,
+            rejected: result.rejected.length,
+            dates: result.dates,
+          };
         },
         'fetch-liked-papers': (data) => fetchLikedPapers({ ctx, input: { arxivIds: data.arxivIds ?? [] } }),
       },

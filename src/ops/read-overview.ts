@@ -2,7 +2,13 @@ import type { Ctx } from '../context.js';
 import type { Db } from '../db/client.js';
 import { type SubscriberStatus, subscriberStatuses } from '../db/schema.js';
 import { sql } from '../db/sql.js';
-import { countSubscribersByStatus, type IngestRunSummary, runColumns, toRunSummary } from './read-stats.js';
+import {
+  countSubscribersByStatus,
+  failedDatesBySource,
+  type IngestRunSummary,
+  runColumns,
+  toRunSummary,
+} from './read-stats.js';
 
 /**
  * What the admin overview page shows, read in a few aggregate queries over a bounded window: counts
@@ -152,6 +158,8 @@ export interface IngestSourceState {
   lastSuccessAt: Date | null;
   runs: number;
   failedRuns: number;
+  /** Dates (hf-daily) whose latest run failed: the next run retries them. */
+  failedDates: string[];
 }
 
 export interface IngestOverview {
@@ -188,6 +196,11 @@ export async function readIngestOverview(db: Db, now: Date, days = overviewDays)
       sql`select ${runColumns} from ingest_runs order by id desc limit ${recentIngestRunsLimit}`,
     ),
   ]);
+  const failedDates = await failedDatesBySource(
+    db,
+    sources.map((row) => row.source),
+    now,
+  );
   const runsPerDay = zeros(['ok', 'failed'] as const, days);
   const insertedPerDay = new Array<number>(days).fill(0);
   for (const row of perDay) {
@@ -206,6 +219,7 @@ export async function readIngestOverview(db: Db, now: Date, days = overviewDays)
       lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt),
       runs,
       failedRuns,
+      failedDates: failedDates.get(run.source) ?? [],
     })),
     recent: recent.map(toRunSummary),
   };

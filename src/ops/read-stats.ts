@@ -116,32 +116,88 @@ export async function latestIngestRunsBySource(ctx: Pick<Ctx, 'db' | 'clock'>): 
   return rows.map(toRunSummary);
 }
 
+/** Dated runs (hf-daily) older than this are not reported as failed: no catch-up reaches them. */
+const failedDatesHorizonDays = 60;
+
+export interface IngestSourceHealth {
+  source: string;
+  /** When the source last ingested successfully; null if it never did. */
+  lastSuccessAt: Date | null;
+  /** Dates of a dated source whose latest run failed (no success since), oldest first. */
+  failedDates: string[];
+}
+
+/**
+ * Each configured source, and each that ran in the last week: its last success and the dates still
+ * missing. A date that failed and then succeeded is not listed.
+ */
+export async function readIngestSourceHealth(
+  ctx: Pick<Ctx, 'db' | 'clock' | 'config'>,
+): Promise<IngestSourceHealth[]> {
+  const { db } = ctx;
+  const now = ctx.clock().getTime();
+  const recent = await db.column<string>(
+    sql`select distinct source from ingest_runs where finished_at >= ${new Date(now - ingestSourceHorizonMs)}`,
+  );
+  const sources = [...new Set([...ctx.config.ingest.sources, ...recent])].sort();
+  const [successes, failed] = await Promise.all([
+    lastIngestSuccessBySource(db, sources),
+    failedDatesBySource(db, sources, ctx.clock()),
+  ]);
+  return sources.map((source) => ({
+    source,
+    lastSuccessAt: successes.find((run) => run.source === source)?.finishedAt ?? null,
+    failedDates: failed.get(source) ?? [],
+  }));
+}
+
+/** For each of `sources`, the recent dates whose latest run failed, oldest first (absent: none). */
+export async function failedDatesBySource(
+  db: Db,
+  sources: readonly string[],
+  now: Date,
+): Promise<Map<string, string[]>> {
+  const since = new Date(now.getTime() - failedDatesHorizonDays * dayMs).toISOString().slice(0, 10);
+  const rows = await db.all<{ source: string; date: string }>(sql`
+    select source, date from ingest_runs where status = 'failed' and id in (
+      select max(id) from ingest_runs where date >= ${since} and source ${inList(db, sources)}
+      group by source, date)
+    order by source, date`);
+  const bySource = new Map<string, string[]>();
+  for (const row of rows) bySource.set(row.source, [...(bySource.get(row.source) ?? []), row.date]);
+  return bySource;
+}
+
 export interface DatabaseStats {
   subscribers: Record<SubscriberStatus, number>;
   papers: { total: number; firstSeenLast24h: number };
   digests: Record<DigestStatus, number>;
   lastIngest: IngestRunSummary | null;
+  ingestSources: IngestSourceHealth[];
   lastTick: { plannedAt: Date } | null;
 }
 
 /** What an operator looks at first: counts by state, the latest ingestion and the latest planning. */
-export async function readDatabaseStats(ctx: Pick<Ctx, 'db' | 'clock'>): Promise<DatabaseStats> {
+export async function readDatabaseStats(ctx: Pick<Ctx, 'db' | 'clock' | 'config'>): Promise<DatabaseStats> {
   const { db } = ctx;
-  const [lastIngest, plannedAt, subscribers, total, firstSeenLast24h, digests] = await Promise.all([
-    db.get<Parameters<typeof toRunSummary>[0]>(
-      sql`select ${runColumns} from ingest_runs order by id desc limit 1`,
-    ),
-    lastPlannedAt(db),
-    countSubscribersByStatus(db),
-    countPapers(db),
-    countPapers(db, new Date(ctx.clock().getTime() - dayMs)),
-    countDigestsByStatus(db),
-  ]);
+  const [lastIngest, plannedAt, subscribers, total, firstSeenLast24h, digests, ingestSources] =
+    await Promise.all([
+      db.get<Parameters<typeof toRunSummary>[0]>(
+        sql`select ${runColumns} from ingest_runs order by id desc limit 1`,
+      ),
+      lastPlannedAt(db),
+      countSubscribersByStatus(db),
+      countPapers(db),
+      countPapers(db, new Date(ctx.clock().getTime() - dayMs)),
+      countDigestsByStatus(db),
+      readIngestSourceHealth(ctx),
+    ]);
   return {
     subscribers,
     papers: { total, firstSeenLast24h },
     digests,
     lastIngest: lastIngest ? toRunSummary(lastIngest) : null,
+    ingestSources,
     lastTick: plannedAt ? { plannedAt } : null,
   };
 }

@@ -7,17 +7,36 @@ export type IngestCtx = Pick<Ctx, 'config' | 'db' | 'clock' | 'log'>;
 
 import type { PaperSource } from '../db/schema.js';
 import { FeedError } from './fetch-feed.js';
+import { addDays, planHfDailyDates, utcDate } from './plan-dates.js';
 import { fetchArxiv, parseArxivAtom } from './sources/arxiv-atom.js';
 import type { ParsedBatch, Rejected } from './sources/batch.js';
 import { fetchHfDaily } from './sources/hf-daily.js';
 import { parsePapersJson } from './sources/json.js';
-import { recordIngestRun, upsertPapers } from './store.js';
+import { readDateHistory, recordIngestRun, upsertPapers } from './store.js';
+
+/** How one date of a dated source went: its counts, or why it failed. */
+export type DateResult =
+  | { date: string; inserted: number; updated: number; rejected: number; error?: undefined }
+  | { date: string; error: string };
 
 export interface IngestResult {
   source: string;
   inserted: number;
   updated: number;
   rejected: Rejected[];
+  /** hf-daily: each date fetched, oldest first. */
+  dates?: DateResult[];
+}
+
+/** Some dates of a catch-up failed; the others were stored. `dates` says which is which. */
+export class DatesFailedError extends FeedError {
+  constructor(readonly result: IngestResult & { dates: DateResult[] }) {
+    super(
+      result.dates
+        .flatMap((run) => (run.error === undefined ? [] : [`${run.date}: ${run.error}`]))
+        .join('; '),
+    );
+  }
 }
 
 export type Progress = (done: number, total: number) => void;
@@ -90,6 +109,7 @@ export async function storeBatch(
   kind: PaperSource,
   batch: ParsedBatch,
   startedAt: Date,
+  date?: string,
 ) {
   const { inserted, updated } = await upsertPapers(ctx.db, batch.records, kind, ctx.clock());
   await recordIngestRun(ctx.db, {
@@ -100,14 +120,17 @@ export async function storeBatch(
     inserted,
     updated,
     rejected: batch.rejected.length,
+    date,
   });
-  for (const rejected of batch.rejected.slice(0, 20)) ctx.log.warn({ source, ...rejected }, 'paper rejected');
+  for (const rejected of batch.rejected.slice(0, 20))
+    ctx.log.warn({ source, date, ...rejected }, 'paper rejected');
   return { source, inserted, updated, rejected: batch.rejected };
 }
 
 /**
  * Reads one source completely, then stores it in one transaction: a feed that fails part-way leaves
  * the store as it was. A malformed record is skipped and reported; the rest of the batch goes in.
+ * `hf-daily` without a date catches up date by date (`ingestHfDailyDates`).
  */
 export async function ingestPapers({
   ctx,
@@ -116,6 +139,15 @@ export async function ingestPapers({
   ctx: IngestCtx;
   input: { source: string; date?: string; onProgress?: Progress };
 }): Promise<IngestResult> {
+  if (input.source === 'hf-daily' && input.date === undefined)
+    return ingestHfDailyDates(ctx, input.onProgress);
+  return ingestOnce(ctx, input);
+}
+
+async function ingestOnce(
+  ctx: IngestCtx,
+  input: { source: string; date?: string; onProgress?: Progress },
+): Promise<IngestResult> {
   const startedAt = ctx.clock();
   try {
     if (input.date !== undefined && (!isoDate.test(input.date) || Number.isNaN(Date.parse(input.date)))) {
@@ -127,7 +159,7 @@ export async function ingestPapers({
       batch.records.length + batch.rejected.length,
       batch.records.length + batch.rejected.length,
     );
-    return await storeBatch(ctx, input.source, source.kind, batch, startedAt);
+    return await storeBatch(ctx, input.source, source.kind, batch, startedAt, input.date);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await recordIngestRun(ctx.db, {
@@ -136,8 +168,47 @@ export async function ingestPapers({
       finishedAt: ctx.clock(),
       status: 'failed',
       error: message,
+      date: input.date !== undefined && isoDate.test(input.date) ? input.date : undefined,
     });
-    ctx.log.error({ source: input.source, reason: message }, 'ingestion failed');
+    ctx.log.error({ source: input.source, date: input.date, reason: message }, 'ingestion failed');
     throw error;
   }
+}
+
+/**
+ * Fetches every date `planHfDailyDates` names, oldest first, each stored and recorded on its own: a
+ * date that fails does not stop the later ones, and is retried by the next run. Re-fetching a date
+ * refreshes its papers' upvotes; `first_seen_at` stays, so nothing is announced as new twice. Throws
+ * `DatesFailedError` after the last date when any failed, so the job and the command show it.
+ */
+async function ingestHfDailyDates(ctx: IngestCtx, onProgress?: Progress): Promise<IngestResult> {
+  const today = utcDate(ctx.clock());
+  const cap = ctx.config.ingest.catchUpDays;
+  const history = await readDateHistory(ctx.db, 'hf-daily', addDays(today, -(cap - 1)));
+  const result: IngestResult & { dates: DateResult[] } = {
+    source: 'hf-daily',
+    inserted: 0,
+    updated: 0,
+    rejected: [],
+    dates: [],
+  };
+  for (const date of planHfDailyDates(history, today, cap)) {
+    try {
+      const run = await ingestOnce(ctx, { source: 'hf-daily', date, onProgress });
+      result.inserted += run.inserted;
+      result.updated += run.updated;
+      result.rejected.push(...run.rejected);
+      result.dates.push({
+        date,
+        inserted: run.inserted,
+        updated: run.updated,
+        rejected: run.rejected.length,
+      });
+    } catch (error) {
+      if (!(error instanceof FeedError)) throw error;
+      result.dates.push({ date, error: error.message });
+    }
+  }
+  if (result.dates.some((run) => run.error !== undefined)) throw new DatesFailedError(result);
+  return result;
 }

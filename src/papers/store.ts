@@ -101,11 +101,40 @@ export async function recordIngestRun(
     updated?: number;
     rejected?: number;
     error?: string;
+    /** The day a dated source was asked for, YYYY-MM-DD. */
+    date?: string;
   },
 ): Promise<void> {
-  await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error)
+  await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error, date)
     values (${run.source}, ${run.startedAt}, ${run.finishedAt}, ${run.status}, ${run.inserted ?? 0},
-      ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null})`);
+      ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null}, ${run.date ?? null})`);
+}
+
+/**
+ * What a dated source has fetched: its newest successful date, and the dates on or after `since`
+ * whose latest run failed. Runs recorded before dates were (no `date`) count by the UTC day they
+ * finished, which is the date they asked for.
+ */
+export async function readDateHistory(
+  db: Db,
+  source: string,
+  since: string,
+): Promise<{ lastSuccess: string | null; failed: string[] }> {
+  const [dated, undated, failed] = await Promise.all([
+    db.value<string | null>(
+      sql`select max(date) from ingest_runs where source = ${source} and status = 'ok' and date is not null`,
+    ),
+    db.value<number | null>(
+      sql`select max(finished_at) from ingest_runs where source = ${source} and status = 'ok' and date is null`,
+    ),
+    db.column<string>(sql`select date from ingest_runs where status = 'failed' and id in (
+      select max(id) from ingest_runs where source = ${source} and date >= ${since} group by date)
+      order by date`),
+  ]);
+  const lastSuccess =
+    dated ??
+    (undated === null || undated === undefined ? null : new Date(Number(undated)).toISOString().slice(0, 10));
+  return { lastSuccess, failed };
 }
 
 export interface PaperSearch {

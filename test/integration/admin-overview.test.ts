@@ -175,6 +175,7 @@ describe('overview queries', () => {
         lastSuccessAt: at('2026-11-28T08:00:00'),
         runs: 1,
         failedRuns: 0,
+        failedDates: [],
       },
       {
         source: 'hf-daily',
@@ -186,6 +187,7 @@ describe('overview queries', () => {
         lastSuccessAt: at('2026-11-27T10:00:00'),
         runs: 2,
         failedRuns: 1,
+        failedDates: [],
       },
     ]);
     expect(ingest.recent.map((run) => run.source)).toEqual([

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { tableNames, testDatabaseUrl } from '../support/database.js';
+import { send, startFeedServer } from '../support/feed-server.js';
 import { freePort } from '../support/ports.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
@@ -23,6 +24,23 @@ const baseEnv = {
   OUTBOX_DIR: join(dir, 'outbox'),
   LOG_LEVEL: 'warn',
 };
+
+/** As `run`, without blocking this process: for a test that serves the feed itself. */
+function runAsync(args: string[], env: Record<string, string>) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...baseEnv, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 function run(args: string[], env: Record<string, string>) {
   return spawnSync(process.execPath, [bin, ...args], {
@@ -84,6 +102,42 @@ describe('paperboy command line', { timeout: 60_000 }, () => {
     expect(first.status).toBe(0);
     expect(first.stdout.trim()).toBe('inserted 110, updated 0, rejected 0');
     expect(run(['ingest', sample], env).stdout.trim()).toBe('inserted 0, updated 0, rejected 0');
+  });
+
+  it('prints one line per hf-daily date fetched and exits 1 when any date failed', async () => {
+    // The command runs on the real clock: on an empty store, yesterday and today in UTC. The oldest
+    // date asked for fails (whatever the date, should the run cross midnight).
+    let failing: string | undefined;
+    const feed = await startFeedServer((_req, res, url) => {
+      const date = url.searchParams.get('date') ?? '';
+      failing ??= date;
+      if (date === failing) send(res, 404, 'no');
+      else send(res, 200, '[]');
+    });
+    try {
+      const env = {
+        DATABASE_URL: freshDatabaseUrl(),
+        LOG_LEVEL: 'silent',
+        HF_API_URL: feed.url,
+        INGEST_RETRIES: '0',
+      };
+      const first = await runAsync(['ingest', 'hf-daily'], env);
+      const [oldest, newest] = feed.requests.splice(0).map((url) => url.searchParams.get('date'));
+      expect(first.status).toBe(1);
+      expect(first.stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^hf-daily ${oldest} failed: .*404`)),
+        `hf-daily ${newest}: inserted 0, updated 0, rejected 0`,
+      ]);
+      expect(first.stderr.trim()).toBe('paperboy: ingest hf-daily: 1 of 2 dates failed');
+
+      failing = 'none';
+      const second = await runAsync(['ingest', 'hf-daily'], env);
+      expect(second.status).toBe(0);
+      // The failed date again, within the last three lists it always re-reads.
+      expect(second.stdout).toContain(`hf-daily ${oldest}: inserted 0, updated 0, rejected 0`);
+    } finally {
+      await feed.close();
+    }
   });
 
   it('fails an ingest of a broken or missing file with one line and exit status 1', () => {

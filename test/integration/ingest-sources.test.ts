@@ -122,7 +122,7 @@ describe('hf-daily source', () => {
       delete (items[4] as Record<string, unknown>).title;
     }
     const { ctx } = await setup((_req, res) => send(res, 200, JSON.stringify(items)));
-    const result = await ingestPapers({ ctx, input: { source: 'hf-daily' } });
+    const result = await ingestPapers({ ctx, input: { source: 'hf-daily', date: '2026-03-10' } });
     expect(result.inserted).toBe(26);
     expect(result.rejected).toEqual([
       { index: 1, reason: '"not-an-id" is not an arXiv id' },
@@ -252,7 +252,9 @@ describe('feed faults', () => {
       { INGEST_RETRIES: '2' },
     );
     const started = Date.now();
-    expect((await ingestPapers({ ctx, input: { source: 'hf-daily' } })).inserted).toBe(28);
+    expect((await ingestPapers({ ctx, input: { source: 'hf-daily', date: '2026-03-10' } })).inserted).toBe(
+      28,
+    );
     expect(calls).toBe(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900); // the first backoff step is 1 s
   });
@@ -265,7 +267,9 @@ describe('feed faults', () => {
         : send(res, 200, fixture('hf-daily-papers-2026-03-10.json')),
     );
     const started = Date.now();
-    expect((await ingestPapers({ ctx, input: { source: 'hf-daily' } })).inserted).toBe(28);
+    expect((await ingestPapers({ ctx, input: { source: 'hf-daily', date: '2026-03-10' } })).inserted).toBe(
+      28,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   });
 
@@ -297,11 +301,13 @@ describe('feed faults', () => {
       sql`insert into papers (arxiv_id,title,abstract,authors,categories,published_at,source,first_seen_at,updated_at) values ('2401.00001','Kept','Kept','[]','[]',1,'api',1,1)`,
     );
     const before = await snapshotDb(db);
-    await expect(ingestPapers({ ctx, input: { source: 'hf-daily' } })).rejects.toThrow(reason);
+    await expect(ingestPapers({ ctx, input: { source: 'hf-daily', date: '2026-03-10' } })).rejects.toThrow(
+      reason,
+    );
     const after = await snapshotDb(db);
     expect(after.papers).toEqual(before.papers);
     expect(after.ingest_runs).toEqual([
-      expect.objectContaining({ status: 'failed', error: expect.stringMatching(reason) }),
+      expect.objectContaining({ status: 'failed', date: '2026-03-10', error: expect.stringMatching(reason) }),
     ]);
   });
 

@@ -35,6 +35,8 @@ async function seedDigest(
 describe('operations: stats, queue dashboard and metrics', () => {
   let app: TestApp;
   const newestPlanning = new Date('2026-03-11T07:00:00.000Z');
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - dayMs).toISOString().slice(0, 10);
 
   beforeAll(async () => {
     // No workers: queued jobs stay where the test put them and no scheduler adds its own.
@@ -55,10 +57,13 @@ describe('operations: stats, queue dashboard and metrics', () => {
     await seedDigest(db, second.id, '2026-03-11', 'skipped', newestPlanning);
 
     // An older failed run of the scheduled source, then a batch through the admin API.
+    // Its dated runs: one date failed and then succeeded, the other is still missing.
     const failedAt = new Date(Date.now() - 3600_000);
     await db.run(sql`
-      insert into ingest_runs (source, started_at, finished_at, status, error)
-      values ('hf-daily', ${failedAt}, ${failedAt}, 'failed', 'HTTP 503')`);
+      insert into ingest_runs (source, started_at, finished_at, status, error, date)
+      values ('hf-daily', ${failedAt}, ${failedAt}, 'failed', 'HTTP 503', ${today}),
+        ('hf-daily', ${failedAt}, ${failedAt}, 'ok', null, ${today}),
+        ('hf-daily', ${failedAt}, ${failedAt}, 'failed', 'HTTP 503', ${yesterday})`);
     const batch = await api(app, '/api/admin/papers', { body: samplePapers.slice(0, 5), token: adminToken });
     expect(batch.json).toMatchObject({ inserted: 5, updated: 0 });
     // A paper first seen three days ago counts in the total, not in the last 24 hours.
@@ -103,6 +108,10 @@ describe('operations: stats, queue dashboard and metrics', () => {
           rejected: 0,
           error: null,
         },
+        ingestSources: [
+          { source: 'admin-api', lastSuccessAt: expect.any(String), failedDates: [] },
+          { source: 'hf-daily', lastSuccessAt: expect.any(String), failedDates: [yesterday] },
+        ],
         lastTick: { plannedAt: newestPlanning.toISOString() },
         queues: {
           mail: { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 },
@@ -225,14 +234,19 @@ describe('operations: stats, queue dashboard and metrics', () => {
       expect(sample(text, 'paperboy_queue_jobs{queue="ingest",state="waiting"}')).toBe(2);
       expect(sample(text, 'paperboy_queue_jobs{queue="send",state="waiting"}')).toBe(1);
       expect(sample(text, 'paperboy_queue_jobs{queue="mail",state="failed"}')).toBe(0);
-      expect(sample(text, 'paperboy_ingest_runs{status="ok"}')).toBe(1);
-      expect(sample(text, 'paperboy_ingest_runs{status="failed"}')).toBe(1);
+      expect(sample(text, 'paperboy_ingest_runs{status="ok"}')).toBe(2);
+      expect(sample(text, 'paperboy_ingest_runs{status="failed"}')).toBe(2);
       expect(sample(text, 'paperboy_ingest_last_run_papers{source="admin-api",result="inserted"}')).toBe(5);
       expect(sample(text, 'paperboy_ingest_last_run_papers{source="admin-api",result="rejected"}')).toBe(0);
       expect(sample(text, 'paperboy_ingest_last_run_papers{source="hf-daily",result="inserted"}')).toBe(0);
       expect(
         sample(text, 'paperboy_ingest_last_run_timestamp_seconds{source="hf-daily",status="failed"}'),
       ).toEqual(expect.any(Number));
+      // Its age is `time() - paperboy_ingest_last_success_timestamp_seconds` in PromQL.
+      const lastSuccess = sample(text, 'paperboy_ingest_last_success_timestamp_seconds{source="hf-daily"}');
+      expect(Date.now() / 1000 - (lastSuccess ?? 0)).toBeCloseTo(3600, -2);
+      expect(sample(text, 'paperboy_ingest_failed_dates{source="hf-daily"}')).toBe(1);
+      expect(sample(text, 'paperboy_ingest_failed_dates{source="admin-api"}')).toBe(0);
       expect(text).toContain('# TYPE paperboy_digest_send_seconds histogram');
     });
 

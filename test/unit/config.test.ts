@@ -118,6 +118,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('catches up at most INGEST_CATCH_UP_DAYS hf-daily dates, 7 by default, 1 to 60', () => {
+    expect(loadConfig({}).ingest.catchUpDays).toBe(7);
+    expect(loadConfig({ INGEST_CATCH_UP_DAYS: '30' }).ingest.catchUpDays).toBe(30);
+    expect(problemsOf({ INGEST_CATCH_UP_DAYS: '0' })).toEqual(['INGEST_CATCH_UP_DAYS: must be at least 1']);
+    expect(problemsOf({ INGEST_CATCH_UP_DAYS: '61' })).toEqual(['INGEST_CATCH_UP_DAYS: must be at most 60']);
+  });
+
   it('refuses pool settings out of range', () => {
     const postgres = { DATABASE_URL: 'postgres://db.internal/paperboy' };
     expect(problemsOf({ ...postgres, DATABASE_POOL_SIZE: '0' })).toEqual([

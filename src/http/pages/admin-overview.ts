@@ -103,10 +103,10 @@ function sourcesTable(sources: readonly IngestSourceState[]): Html {
     return html`<p class="chart-empty">No ingest run in the last ${overviewDays} days.</p>`;
   return html`<div class="table-scroll"><table class="data">
 <caption>Sources that ran in the last ${overviewDays} days</caption>
-<thead><tr><th scope="col">Source</th><th scope="col">Last run</th><th scope="col">Status</th><th scope="col">New</th><th scope="col">Updated</th><th scope="col">Rejected</th><th scope="col">Last success</th><th scope="col">Runs (failed)</th></tr></thead>
+<thead><tr><th scope="col">Source</th><th scope="col">Last run</th><th scope="col">Status</th><th scope="col">New</th><th scope="col">Updated</th><th scope="col">Rejected</th><th scope="col">Last success</th><th scope="col">Runs (failed)</th><th scope="col">Dates missing</th></tr></thead>
 <tbody>${sources.map(
     (source) =>
-      html`<tr><th scope="row"><code>${source.source}</code></th><td>${when(source.lastRun.finishedAt)}</td><td>${statusBadge(source.lastRun.status)}</td>${runCounts(source.lastRun)}<td>${when(source.lastSuccessAt)}</td><td>${fmt(source.runs)} (${fmt(source.failedRuns)})</td></tr>`,
+      html`<tr><th scope="row"><code>${source.source}</code></th><td>${when(source.lastRun.finishedAt)}</td><td>${statusBadge(source.lastRun.status)}</td>${runCounts(source.lastRun)}<td>${when(source.lastSuccessAt)}</td><td>${fmt(source.runs)} (${fmt(source.failedRuns)})</td><td>${source.failedDates.join(', ')}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
