@@ -4,8 +4,7 @@ import { generateJsonFeed } from 'feedsmith';
 import type { Paper } from '../db/schema.js';
 import { authorsLine, paperLinks } from '../email/digest-view.js';
 
-export const feedFormats = ['atom', 'json'] as const;
-export type FeedFormat = (typeof feedFormats)[number];
+export type FeedFormat = 'atom' | 'json';
 
 export const feedContentTypes: Record<FeedFormat, string> = {
   atom: 'application/atom+xml; charset=utf-8',
@@ -37,10 +36,10 @@ const notXml = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const clean = (text: string) => text.replace(notXml, '');
 
 /** The entry id: the paper's arXiv address, the same in every feed and never changed. */
-export const entryId = (paper: Pick<Paper, 'arxivId'>) => `https://arxiv.org/abs/${paper.arxivId}`;
+const entryId = (paper: Pick<Paper, 'arxivId'>) => `https://arxiv.org/abs/${paper.arxivId}`;
 
 /** Why a paper is in the feed: "diffusion models: diffusion, model". */
-export function whyLine(entry: Pick<FeedEntry, 'topic' | 'matched'>): string {
+function whyLine(entry: Pick<FeedEntry, 'topic' | 'matched'>): string {
   const terms = entry.matched.join(', ');
   if (entry.topic && terms) return `${entry.topic}: ${terms}`;
   return entry.topic ?? terms;
