@@ -51,6 +51,29 @@ function run(args: string[], env: Record<string, string>) {
 }
 
 // Every test starts paperboy once or more, each a Node start-up of a few seconds on a busy machine.
+/** A long-running command (`start`, `worker`), once it says it is running (or after 15 s); its output so far. */
+async function startCommand(command: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [bin, command], {
+    env: { ...baseEnv, REDIS_URL: inject('redisUrl'), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 15_000;
+  while (!output.includes('is running') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  return { child, output };
+}
+
+/** SIGTERM, and the exit status it ends with. */
+function stopCommand(child: ReturnType<typeof spawn>): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
 describe('paperboy command line', { timeout: 60_000 }, () => {
   it('fails at once with one clear line when Redis cannot be reached', async () => {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
@@ -156,59 +179,26 @@ describe('paperboy command line', { timeout: 60_000 }, () => {
 
   it('serves HTTP and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'start'], {
-      env: {
-        ...baseEnv,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: 'cli-test',
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    const deadline = Date.now() + 15_000;
-    while (!output.includes('is running') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    const { child } = await startCommand('start', { QUEUE_PREFIX: 'cli-test', PORT: String(port) });
     const health = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ready', checks: { database: true, redis: true } });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stopCommand(child)).toBe(0);
   });
 
   it('runs a worker that answers /metrics and /readyz on METRICS_PORT, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'worker'], {
-      env: {
-        ...baseEnv,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: 'cli-test-worker',
-        METRICS_PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output } = await startCommand('worker', {
+      QUEUE_PREFIX: 'cli-test-worker',
+      METRICS_PORT: String(port),
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    const deadline = Date.now() + 15_000;
-    while (!output.includes('is running') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
     expect(output).toContain(`paperboy worker is running (metrics at http://127.0.0.1:${port}/metrics)`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('# TYPE paperboy_digest_send_seconds histogram');
     expect(metrics).toMatch(/^paperboy_queue_workers\{queue="send"\} [1-9]/m);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stopCommand(child)).toBe(0);
   });
 
   it('stops a worker with one clear line when its METRICS_PORT is taken', async () => {
