@@ -168,6 +168,8 @@ export const ingestRuns = sqliteTable(
     error: text('error'),
     /** The day a dated source (hf-daily) was asked for, YYYY-MM-DD; null for undated sources. */
     date: text('date'),
+    /** `arxiv:` sources: the newest submission the run read, where the next run stops paging back. */
+    newestSubmittedAt: timestamp('newest_submitted_at'),
   },
   (table) => [index('ingest_runs_finished_idx').on(table.finishedAt)],
 );

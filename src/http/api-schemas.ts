@@ -195,6 +195,10 @@ export const AdminStats = z.object({
         failedDates: z.array(z.iso.date()).meta({
           description: 'Dates (hf-daily) whose latest run failed, oldest first; the next run retries them',
         }),
+        newestSubmissionAt: isoTime.nullable().meta({
+          description:
+            'arxiv: sources: the newest submission read; the next run pages back to it. null otherwise',
+        }),
       }),
     )
     .meta({ description: 'Each configured source and each that ran in the last 7 days' }),

@@ -11,7 +11,7 @@ import { NotFoundError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { copyStore, TargetNotEmptyError } from '../ops/copy-store.js';
 import { FeedError } from '../papers/fetch-feed.js';
-import { type DateResult, DatesFailedError, ingestPapers } from '../papers/ingest.js';
+import { type ArxivReport, type DateResult, DatesFailedError, ingestPapers } from '../papers/ingest.js';
 import { RedisUnavailableError } from '../queue/connection.js';
 import { createTokens } from '../subscribers/tokens.js';
 import { limitHeapGrowth } from './heap.js';
@@ -76,6 +76,22 @@ function printDates(source: string, dates: readonly DateResult[]) {
   }
 }
 
+const minute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** How far an arXiv run read back and why it stopped: `read 1 page, back to … stored before`. */
+function describeArxivReach(report: ArxivReport): string {
+  const read = `read ${count(report.pages, 'page', 'pages')} (${count(report.entries, 'entry', 'entries')})`;
+  const back = report.oldest ? `, back to ${minute(report.oldest)}` : '';
+  if (report.newestStored === null) return `${read}: the newest, as this source was never read before`;
+  if (report.skippedAfter)
+    return `${read}${back}, as far as INGEST_CATCH_UP_DAYS allows; submissions between ${minute(report.skippedAfter)} and then were not read`;
+  if (report.end === 'stopAt')
+    return `${read}${back}, past the newest submission stored before (${minute(report.newestStored)})`;
+  if (report.end === 'end') return `${read}: all arXiv lists`;
+  return `${read}${back}: arXiv pages no further`;
+}
+
 /** A failure the user can act on: one line, no stack. */
 class UsageError extends Error {
   constructor(
@@ -127,11 +143,10 @@ async function main(argv: string[]): Promise<number> {
         input: { source, date: values.date, onProgress: progress.update },
       });
       progress.stop();
+      const counts = `inserted ${result.inserted}, updated ${result.updated}, rejected ${result.rejected.length}`;
       if (result.dates) printDates(source, result.dates);
-      else
-        console.log(
-          `inserted ${result.inserted}, updated ${result.updated}, rejected ${result.rejected.length}`,
-        );
+      else if (result.arxiv) console.log(`${source}: ${counts}; ${describeArxivReach(result.arxiv)}`);
+      else console.log(counts);
       for (const rejected of result.rejected.slice(0, 10))
         console.log(`  rejected #${rejected.index}: ${rejected.reason}`);
       return 0;

@@ -112,6 +112,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions): Pro
             updated: result.updated,
             rejected: result.rejected.length,
             dates: result.dates,
+            arxiv: result.arxiv,
           };
         },
         'fetch-liked-papers': (data) => fetchLikedPapers({ ctx, input: { arxivIds: data.arxivIds ?? [] } }),

@@ -55,12 +55,16 @@ export async function countDigestFailuresByKind(
 export async function lastIngestSuccessBySource(
   db: Db,
   sources: readonly string[],
-): Promise<{ source: string; finishedAt: Date }[]> {
+): Promise<{ source: string; finishedAt: Date; newestSubmittedAt: Date | null }[]> {
   if (sources.length === 0) return [];
-  const rows = await db.all<{ source: string; finishedAt: number }>(sql`
-    select source, max(finished_at) as "finishedAt" from ingest_runs
-    where status = 'ok' and source ${inList(db, sources)} group by source order by source`);
-  return rows.map((row) => ({ source: row.source, finishedAt: new Date(Number(row.finishedAt)) }));
+  const rows = await db.all<{ source: string; finishedAt: number; newestSubmittedAt: number | null }>(sql`
+    select source, max(finished_at) as "finishedAt", max(newest_submitted_at) as "newestSubmittedAt"
+    from ingest_runs where status = 'ok' and source ${inList(db, sources)} group by source order by source`);
+  return rows.map((row) => ({
+    source: row.source,
+    finishedAt: new Date(Number(row.finishedAt)),
+    newestSubmittedAt: row.newestSubmittedAt === null ? null : new Date(Number(row.newestSubmittedAt)),
+  }));
 }
 
 export async function countIngestRunsByStatus(
@@ -125,6 +129,8 @@ export interface IngestSourceHealth {
   lastSuccessAt: Date | null;
   /** Dates of a dated source whose latest run failed (no success since), oldest first. */
   failedDates: string[];
+  /** `arxiv:` sources: the newest submission read, where the next run stops paging back; else null. */
+  newestSubmissionAt: Date | null;
 }
 
 /**
@@ -144,11 +150,15 @@ export async function readIngestSourceHealth(
     lastIngestSuccessBySource(db, sources),
     failedDatesBySource(db, sources, ctx.clock()),
   ]);
-  return sources.map((source) => ({
-    source,
-    lastSuccessAt: successes.find((run) => run.source === source)?.finishedAt ?? null,
-    failedDates: failed.get(source) ?? [],
-  }));
+  return sources.map((source) => {
+    const success = successes.find((run) => run.source === source);
+    return {
+      source,
+      lastSuccessAt: success?.finishedAt ?? null,
+      failedDates: failed.get(source) ?? [],
+      newestSubmissionAt: success?.newestSubmittedAt ?? null,
+    };
+  });
 }
 
 /** For each of `sources`, the recent dates whose latest run failed, oldest first (absent: none). */

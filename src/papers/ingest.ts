@@ -7,17 +7,26 @@ export type IngestCtx = Pick<Ctx, 'config' | 'db' | 'clock' | 'log'>;
 
 import type { PaperSource } from '../db/schema.js';
 import { FeedError } from './fetch-feed.js';
+import { planArxivReach } from './plan-arxiv.js';
 import { addDays, planHfDailyDates, utcDate } from './plan-dates.js';
-import { fetchArxiv, parseArxivAtom } from './sources/arxiv-atom.js';
+import { type ArxivPaging, fetchArxiv, parseArxivAtom } from './sources/arxiv-atom.js';
 import type { ParsedBatch, Rejected } from './sources/batch.js';
 import { fetchHfDaily } from './sources/hf-daily.js';
 import { parsePapersJson } from './sources/json.js';
-import { readDateHistory, recordIngestRun, upsertPapers } from './store.js';
+import { readDateHistory, readNewestSubmission, recordIngestRun, upsertPapers } from './store.js';
 
 /** How one date of a dated source went: its counts, or why it failed. */
 export type DateResult =
   | { date: string; inserted: number; updated: number; rejected: number; error?: undefined }
   | { date: string; error: string };
+
+/** How far an `arxiv:` run read back, and why it stopped there. */
+export interface ArxivReport extends ArxivPaging {
+  /** The newest submission earlier runs of this source stored; null on its first run. */
+  newestStored: Date | null;
+  /** Set when the outage outlasted `INGEST_CATCH_UP_DAYS`: submissions after it and before `oldest` were not read. */
+  skippedAfter?: Date;
+}
 
 export interface IngestResult {
   source: string;
@@ -26,6 +35,7 @@ export interface IngestResult {
   rejected: Rejected[];
   /** hf-daily: each date fetched, oldest first. */
   dates?: DateResult[];
+  arxiv?: ArxivReport;
 }
 
 /** Some dates of a catch-up failed; the others were stored. `dates` says which is which. */
@@ -87,30 +97,45 @@ function resolveSource(ctx: IngestCtx, source: string, date: string | undefined,
     }
     return {
       kind: 'arxiv' as const,
-      read: () =>
-        fetchArxiv({
+      read: async () => {
+        const newestStored = await readNewestSubmission(ctx.db, source);
+        const reach = planArxivReach(newestStored, now, ingest.catchUpDays, ingest.arxivMaxResults);
+        const { paging, ...batch } = await fetchArxiv({
           apiUrl: ingest.arxivApiUrl,
           categories,
           now,
-          maxResults: ingest.arxivMaxResults,
+          maxResults: reach.maxEntries,
+          stopAt: reach.stopAt,
           pageDelayMs: ingest.arxivPageDelayMs,
           fetch,
           onPage: onProgress,
-        }),
+        });
+        // The last page may have reached back past the cap to what was stored: then nothing was skipped.
+        const skipped = reach.skippedAfter && !(paging.oldest && paging.oldest <= reach.skippedAfter);
+        const arxiv: ArxivReport = {
+          ...paging,
+          newestStored,
+          skippedAfter: skipped ? reach.skippedAfter : undefined,
+        };
+        return { ...batch, arxiv };
+      },
     };
   }
   return { kind: 'file' as const, read: async () => readPapersFile(source, now) };
 }
 
-/** Stores a parsed batch and records the run. */
+/**
+ * Stores a parsed batch and records the run, with the date a dated source asked for, or the newest
+ * submission an arXiv run read (never later than now: the next run pages back to it).
+ */
 export async function storeBatch(
   ctx: IngestCtx,
   source: string,
   kind: PaperSource,
-  batch: ParsedBatch,
+  batch: ParsedBatch & { arxiv?: ArxivReport },
   startedAt: Date,
   date?: string,
-) {
+): Promise<IngestResult> {
   const { inserted, updated } = await upsertPapers(ctx.db, batch.records, kind, ctx.clock());
   await recordIngestRun(ctx.db, {
     source,
@@ -121,16 +146,24 @@ export async function storeBatch(
     updated,
     rejected: batch.rejected.length,
     date,
+    newestSubmittedAt:
+      batch.arxiv?.newest && new Date(Math.min(batch.arxiv.newest.getTime(), startedAt.getTime())),
   });
   for (const rejected of batch.rejected.slice(0, 20))
     ctx.log.warn({ source, date, ...rejected }, 'paper rejected');
-  return { source, inserted, updated, rejected: batch.rejected };
+  if (batch.arxiv?.skippedAfter)
+    ctx.log.warn(
+      { source, skippedAfter: batch.arxiv.skippedAfter, readBackTo: batch.arxiv.oldest },
+      'arXiv outage longer than INGEST_CATCH_UP_DAYS: older submissions not read',
+    );
+  return { source, inserted, updated, rejected: batch.rejected, arxiv: batch.arxiv };
 }
 
 /**
  * Reads one source completely, then stores it in one transaction: a feed that fails part-way leaves
  * the store as it was. A malformed record is skipped and reported; the rest of the batch goes in.
- * `hf-daily` without a date catches up date by date (`ingestHfDailyDates`).
+ * `hf-daily` without a date catches up date by date (`ingestHfDailyDates`); an `arxiv:` source pages
+ * back to the newest submission it stored before (`planArxivReach`).
  */
 export async function ingestPapers({
   ctx,
@@ -148,12 +181,16 @@ async function ingestOnce(
   ctx: IngestCtx,
   input: { source: string; date?: string; onProgress?: Progress },
 ): Promise<IngestResult> {
+  // A mistyped command is refused before anything is fetched or recorded.
+  if (input.date !== undefined && (!isoDate.test(input.date) || Number.isNaN(Date.parse(input.date)))) {
+    throw new FeedError(`--date must be YYYY-MM-DD, not "${input.date}"`);
+  }
+  if (input.date !== undefined && input.source !== 'hf-daily') {
+    throw new FeedError(`--date is for hf-daily only; ${input.source} has no dates`);
+  }
+  const source = resolveSource(ctx, input.source, input.date, input.onProgress);
   const startedAt = ctx.clock();
   try {
-    if (input.date !== undefined && (!isoDate.test(input.date) || Number.isNaN(Date.parse(input.date)))) {
-      throw new FeedError(`--date must be YYYY-MM-DD, not "${input.date}"`);
-    }
-    const source = resolveSource(ctx, input.source, input.date, input.onProgress);
     const batch = await source.read();
     input.onProgress?.(
       batch.records.length + batch.rejected.length,
@@ -168,7 +205,7 @@ async function ingestOnce(
       finishedAt: ctx.clock(),
       status: 'failed',
       error: message,
-      date: input.date !== undefined && isoDate.test(input.date) ? input.date : undefined,
+      date: input.date,
     });
     ctx.log.error({ source: input.source, date: input.date, reason: message }, 'ingestion failed');
     throw error;

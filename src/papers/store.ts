@@ -103,11 +103,23 @@ export async function recordIngestRun(
     error?: string;
     /** The day a dated source was asked for, YYYY-MM-DD. */
     date?: string;
+    /** An `arxiv:` source's newest submission read. */
+    newestSubmittedAt?: Date;
   },
 ): Promise<void> {
-  await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected, error, date)
+  await db.run(sql`insert into ingest_runs (source, started_at, finished_at, status, inserted, updated, rejected,
+      error, date, newest_submitted_at)
     values (${run.source}, ${run.startedAt}, ${run.finishedAt}, ${run.status}, ${run.inserted ?? 0},
-      ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null}, ${run.date ?? null})`);
+      ${run.updated ?? 0}, ${run.rejected ?? 0}, ${run.error ?? null}, ${run.date ?? null},
+      ${run.newestSubmittedAt ?? null})`);
+}
+
+/** The newest submission any successful run of this `arxiv:` source read; null before the first. */
+export async function readNewestSubmission(db: Db, source: string): Promise<Date | null> {
+  const newest = await db.value<number | string | null>(
+    sql`select max(newest_submitted_at) from ingest_runs where source = ${source} and status = 'ok'`,
+  );
+  return newest === null || newest === undefined ? null : new Date(Number(newest));
 }
 
 /**

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { tableNames, testDatabaseUrl } from '../support/database.js';
-import { send, startFeedServer } from '../support/feed-server.js';
+import { fixture, send, startFeedServer } from '../support/feed-server.js';
 import { freePort } from '../support/ports.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
@@ -158,6 +158,36 @@ describe('paperboy command line', { timeout: 60_000 }, () => {
       expect(second.status).toBe(0);
       // The failed date again, within the last three lists it always re-reads.
       expect(second.stdout).toContain(`hf-daily ${oldest}: inserted 0, updated 0, rejected 0`);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('prints how far an arXiv run read back: the newest first, then back to what it stored', async () => {
+    const feed = await startFeedServer((_req, res, url) =>
+      send(
+        res,
+        200,
+        url.searchParams.get('start') === '0'
+          ? fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml')
+          : '<feed xmlns="http://www.w3.org/2005/Atom"></feed>',
+      ),
+    );
+    try {
+      const env = { DATABASE_URL: freshDatabaseUrl(), LOG_LEVEL: 'silent', ARXIV_API_URL: feed.url };
+      const first = await runAsync(['ingest', 'arxiv:cs.AI+cs.LG'], env);
+      expect(first.stdout.trim()).toBe(
+        'arxiv:cs.AI+cs.LG: inserted 25, updated 0, rejected 0; read 1 page (25 entries): the newest, as this source was never read before',
+      );
+      const second = await runAsync(['ingest', 'arxiv:cs.AI+cs.LG'], env);
+      expect(second.stdout.trim()).toBe(
+        'arxiv:cs.AI+cs.LG: inserted 0, updated 0, rejected 0; read 1 page (25 entries), back to 2026-07-30 17:01 UTC, past the newest submission stored before (2026-07-30 17:59 UTC)',
+      );
+      const dated = await runAsync(['ingest', 'arxiv:cs.AI', '--date', '2026-07-30'], env);
+      expect(dated.status).toBe(1);
+      expect(dated.stderr.trim()).toBe(
+        'paperboy: ingest arxiv:cs.AI failed: --date is for hf-daily only; arxiv:cs.AI has no dates',
+      );
     } finally {
       await feed.close();
     }

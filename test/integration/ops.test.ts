@@ -109,8 +109,18 @@ describe('operations: stats, queue dashboard and metrics', () => {
           error: null,
         },
         ingestSources: [
-          { source: 'admin-api', lastSuccessAt: expect.any(String), failedDates: [] },
-          { source: 'hf-daily', lastSuccessAt: expect.any(String), failedDates: [yesterday] },
+          {
+            source: 'admin-api',
+            lastSuccessAt: expect.any(String),
+            failedDates: [],
+            newestSubmissionAt: null,
+          },
+          {
+            source: 'hf-daily',
+            lastSuccessAt: expect.any(String),
+            failedDates: [yesterday],
+            newestSubmissionAt: null,
+          },
         ],
         lastTick: { plannedAt: newestPlanning.toISOString() },
         queues: {

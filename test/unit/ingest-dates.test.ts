@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { arxivPagingLimit, planArxivReach } from '../../src/papers/plan-arxiv.js';
 import { addDays, planHfDailyDates, utcDate } from '../../src/papers/plan-dates.js';
 
 const today = '2026-11-28';
@@ -68,5 +69,30 @@ describe('planHfDailyDates', () => {
       '2026-12-31',
       '2027-01-01',
     ]);
+  });
+});
+
+describe('planArxivReach', () => {
+  const now = new Date('2026-11-28T09:00:00Z');
+
+  it('reads the newest `firstRunEntries` of a source never read', () => {
+    expect(planArxivReach(null, now, 7, 300)).toEqual({ stopAt: null, maxEntries: 300 });
+  });
+
+  it('pages back to the newest stored submission, however many pages that takes', () => {
+    const newest = new Date('2026-11-27T13:59:00Z');
+    expect(planArxivReach(newest, now, 7, 300)).toEqual({ stopAt: newest, maxEntries: arxivPagingLimit });
+    const sixDays = new Date('2026-11-22T09:00:00Z');
+    expect(planArxivReach(sixDays, now, 7, 300).stopAt).toEqual(sixDays);
+  });
+
+  it('stops at the cap after a longer outage, and names what it skips', () => {
+    const newest = new Date('2026-11-10T13:59:00Z');
+    expect(planArxivReach(newest, now, 7, 300)).toEqual({
+      stopAt: new Date('2026-11-21T09:00:00Z'),
+      maxEntries: arxivPagingLimit,
+      skippedAfter: newest,
+    });
+    expect(planArxivReach(new Date('2026-11-21T09:00:00Z'), now, 7, 300).skippedAfter).toBeUndefined();
   });
 });

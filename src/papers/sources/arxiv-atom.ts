@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { FeedError, type FetchOptions, fetchFeed } from '../fetch-feed.js';
-import type { RawPaper } from '../normalize.js';
+import type { PaperRecord, RawPaper } from '../normalize.js';
 import { normalizeAll, type ParsedBatch } from './batch.js';
 
 type Node = Record<string, unknown>;
@@ -77,6 +77,8 @@ export interface ArxivFetchOptions {
   now: Date;
   /** Stop after this many entries (newest first). */
   maxResults?: number;
+  /** Stop after the page that reaches a submission at or before this (see `planArxivReach`). */
+  stopAt?: Date | null;
   pageSize?: number;
   /** arXiv asks API clients to wait 3 s between requests. */
   pageDelayMs?: number;
@@ -84,14 +86,50 @@ export interface ArxivFetchOptions {
   onPage?: (fetched: number, total: number) => void;
 }
 
-/** The newest papers in the given categories, newest first, fetched page by page. */
-export async function fetchArxiv(options: ArxivFetchOptions): Promise<ParsedBatch> {
-  const { maxResults = 200, pageSize = 100, pageDelayMs = 3000 } = options;
+/** How far a run paged: `stopAt` reached, the end of the results, or `maxResults` read. */
+export interface ArxivPaging {
+  pages: number;
+  entries: number;
+  end: 'stopAt' | 'end' | 'limit';
+  /** The newest and oldest submissions read. */
+  newest?: Date;
+  oldest?: Date;
+}
+
+/** A short page before `stopAt` while arXiv says more exist is its known hiccup: asked again this often. */
+const shortPageRetries = 2;
+
+const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+
+/** Moves `newest` and `oldest` out to cover these records. */
+function widen(paging: ArxivPaging, records: readonly PaperRecord[]) {
+  for (const { publishedAt } of records) {
+    if (!paging.newest || publishedAt > paging.newest) paging.newest = publishedAt;
+    if (!paging.oldest || publishedAt < paging.oldest) paging.oldest = publishedAt;
+  }
+}
+
+/**
+ * For the progress bar: how many entries the run will read, at most `most`. Catching up, it is
+ * guessed from how much of the time back to `stopAt` the pages so far covered.
+ */
+function expectedEntries(paging: ArxivPaging, stopAt: Date | null, most: number): number {
+  if (stopAt === null || !paging.newest || !paging.oldest) return most;
+  const newest = paging.newest.getTime();
+  const covered = (newest - paging.oldest.getTime()) / (newest - stopAt.getTime());
+  if (!(covered > 0)) return most;
+  return Math.max(paging.entries, Math.min(most, Math.ceil(paging.entries / covered)));
+}
+
+/**
+ * The newest papers in the given categories, newest first, fetched page by page until `stopAt` or
+ * `maxResults`. When catching up to `stopAt`, a page that comes back short although arXiv counts
+ * more results is asked for again, then fails the run: stopping there would skip what lies between.
+ */
+export async function fetchArxiv(options: ArxivFetchOptions): Promise<ParsedBatch & { paging: ArxivPaging }> {
+  const { maxResults = 200, pageSize = 100, pageDelayMs = 3000, stopAt = null } = options;
   const query = options.categories.map((category) => `cat:${category}`).join(' OR ');
-  const batch: ParsedBatch = { records: [], rejected: [] };
-  for (let start = 0; start < maxResults; start += pageSize) {
-    if (start > 0 && pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
-    const size = Math.min(pageSize, maxResults - start);
+  const readPage = async (start: number, size: number) => {
     const params = new URLSearchParams({
       search_query: query,
       sortBy: 'submittedDate',
@@ -99,18 +137,47 @@ export async function fetchArxiv(options: ArxivFetchOptions): Promise<ParsedBatc
       start: String(start),
       max_results: String(size),
     });
-    const page = parseArxivAtom(
-      await fetchFeed(`${options.apiUrl}/query?${params}`, options.fetch),
-      options.now,
-    );
+    return parseArxivAtom(await fetchFeed(`${options.apiUrl}/query?${params}`, options.fetch), options.now);
+  };
+  const batch: ParsedBatch = { records: [], rejected: [] };
+  const paging: ArxivPaging = { pages: 0, entries: 0, end: 'limit' };
+  for (let start = 0; start < maxResults; start += pageSize) {
+    if (start > 0) await pause(pageDelayMs);
+    const size = Math.min(pageSize, maxResults - start);
+    let page = await readPage(start, size);
+    const reachesStop = () => stopAt !== null && page.records.some((record) => record.publishedAt <= stopAt);
+    const cutShort = () => page.entryCount < size && start + page.entryCount < (page.totalResults ?? 0);
+    for (let retry = 0; stopAt !== null && !reachesStop() && cutShort(); retry++) {
+      if (retry === shortPageRetries) {
+        throw new FeedError(
+          `arXiv answered ${page.entryCount} of ${size} entries at ${start} of ${page.totalResults} before reaching ${stopAt.toISOString()}; the next run tries again`,
+        );
+      }
+      await pause(pageDelayMs);
+      page = await readPage(start, size);
+    }
+    paging.pages += 1;
+    paging.entries += page.entryCount;
     batch.records.push(...page.records);
     batch.rejected.push(...page.rejected.map((rejected) => ({ ...rejected, index: rejected.index + start })));
-    const total = Math.min(maxResults, page.totalResults ?? maxResults);
-    options.onPage?.(start + page.entryCount, total);
-    // An empty or short page is the end (arXiv sometimes returns empty pages early: stop there too).
-    if (page.entryCount < size || start + page.entryCount >= total) break;
+    widen(paging, page.records);
+    const reached = reachesStop();
+    const most = Math.min(maxResults, page.totalResults ?? maxResults);
+    options.onPage?.(paging.entries, reached ? paging.entries : expectedEntries(paging, stopAt, most));
+    if (reached) {
+      paging.end = 'stopAt';
+      break;
+    }
+    // A short page is the end (on a first run, so is arXiv's early empty page).
+    if (
+      page.entryCount < size ||
+      start + page.entryCount >= (page.totalResults ?? Number.POSITIVE_INFINITY)
+    ) {
+      paging.end = 'end';
+      break;
+    }
   }
-  return batch;
+  return { ...batch, paging };
 }
 
 /** arXiv's API takes this many ids in one `id_list`. */
@@ -123,7 +190,7 @@ export async function fetchArxivByIds(
   const { pageDelayMs = 3000 } = options;
   const batch: ParsedBatch = { records: [], rejected: [] };
   for (let start = 0; start < options.ids.length; start += idsPerRequest) {
-    if (start > 0 && pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
+    if (start > 0) await pause(pageDelayMs);
     const ids = options.ids.slice(start, start + idsPerRequest);
     const params = new URLSearchParams({ id_list: ids.join(','), max_results: String(ids.length) });
     const page = parseArxivAtom(

@@ -1,0 +1,1 @@
+ALTER TABLE "ingest_runs" ADD COLUMN "newest_submitted_at" bigint;
