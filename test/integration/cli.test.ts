@@ -7,7 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { tableNames, testDatabaseUrl } from '../support/database.js';
-import { fixture, send, startFeedServer } from '../support/feed-server.js';
+import { recordedArxivPage, send, startFeedServer } from '../support/feed-server.js';
 import { freePort } from '../support/ports.js';
 
 const bin = new URL('../../bin/paperboy.js', import.meta.url).pathname;
@@ -164,15 +164,7 @@ describe('paperboy command line', { timeout: 60_000 }, () => {
   });
 
   it('prints how far an arXiv run read back: the newest first, then back to what it stored', async () => {
-    const feed = await startFeedServer((_req, res, url) =>
-      send(
-        res,
-        200,
-        url.searchParams.get('start') === '0'
-          ? fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml')
-          : '<feed xmlns="http://www.w3.org/2005/Atom"></feed>',
-      ),
-    );
+    const feed = await startFeedServer(recordedArxivPage);
     try {
       const env = { DATABASE_URL: freshDatabaseUrl(), LOG_LEVEL: 'silent', ARXIV_API_URL: feed.url };
       const first = await runAsync(['ingest', 'arxiv:cs.AI+cs.LG'], env);

@@ -5,7 +5,7 @@ import { ingestPapers } from '../../src/papers/ingest.js';
 import { fetchArxiv } from '../../src/papers/sources/arxiv-atom.js';
 import { searchPapers } from '../../src/papers/store.js';
 import { snapshotDb } from '../support/db.js';
-import { fixture, send, startFeedServer } from '../support/feed-server.js';
+import { fixture, recordedArxivPage, send, startFeedServer } from '../support/feed-server.js';
 import { ingestContext } from '../support/ingest.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -133,15 +133,7 @@ describe('hf-daily source', () => {
 
 describe('arxiv source', () => {
   it('maps real API entries: primary category first, cross-lists kept, version dropped', async () => {
-    const { ctx, db, server } = await setup((_req, res, url) =>
-      send(
-        res,
-        200,
-        url.searchParams.get('start') === '0'
-          ? fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml')
-          : '<feed xmlns="http://www.w3.org/2005/Atom"></feed>',
-      ),
-    );
+    const { ctx, db, server } = await setup(recordedArxivPage);
     const result = await ingestPapers({ ctx, input: { source: 'arxiv:cs.AI+cs.LG+cs.CL' } });
     expect(result).toMatchObject({ inserted: 25, rejected: [] });
     const query = server.requests[0]?.searchParams;

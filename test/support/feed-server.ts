@@ -40,6 +40,16 @@ export const send = (
   res.end(body);
 };
 
+/** arXiv's API with one recorded page of 25 of its newest entries, then nothing. */
+export const recordedArxivPage: Route = (_req, res, url) =>
+  send(
+    res,
+    200,
+    url.searchParams.get('start') === '0'
+      ? fixture('arxiv-api-cs.AI-LG-CL-newest-2026-08-02.atom.xml')
+      : '<feed xmlns="http://www.w3.org/2005/Atom"></feed>',
+  );
+
 // Older papers than the sample feed paperboy has (examples/papers.json): what readers like to cite.
 const recorded = fixture('arxiv-api-all-testing-100-2026-04-12.atom.xml');
 const [feedHead = '', ...recordedEntries] = recorded.split(/(?=<entry>)/);
