@@ -60,7 +60,6 @@ export function createTopicFeedCache(clock: () => Date, limits = topicFeedCacheL
     },
   };
 }
-export type TopicFeedCache = ReturnType<typeof createTopicFeedCache>;
 
 /** The cache key of one topic feed: its format and parameters, the topic as written (trimmed). */
 export const topicFeedKey = (format: FeedFormat, input: TopicFeedInput) =>

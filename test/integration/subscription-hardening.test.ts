@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { sql } from '../../src/db/sql.js';
 import { createEmailThrottle } from '../../src/queue/throttle.js';
+import { defaultPreferences } from '../../src/subscribers/preferences.js';
 import { insertRequest } from '../../src/subscribers/store.js';
 import { api, postForm, startTestApp, type TestApp } from '../support/app.js';
 import { snapshotDb } from '../support/db.js';
@@ -291,18 +292,9 @@ describe('subscriptions others can tamper with', () => {
       status: 'pending',
     });
     const emailed = await seedRequest(app.runtime.db, pending);
-    const preferences = {
-      topics: [],
-      frequency: 'daily',
-      weeklyDay: 1,
-      timezone: 'UTC',
-      sendHour: 7,
-      maxPapers: 10,
-      delivery: 'email',
-    } as const;
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        insertRequest(app.runtime.db, pending.id, { ...preferences, topics: [] }, new Date()),
+        insertRequest(app.runtime.db, pending.id, defaultPreferences, new Date()),
       ),
     );
     const ids = await app.runtime.db.column(
